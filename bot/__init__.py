@@ -1,0 +1,1 @@
+"""uzibot: the engine (settings, intake, inbox, worker, reconciler, Jira gateway, CLI)."""

@@ -1,0 +1,57 @@
+"""What a pure handler receives besides the Event: mappings, resolved field ids, facts, today."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.certmodel import CertReport
+from bot.events import Event
+
+if TYPE_CHECKING:
+    from bot.mappings import Mappings
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """Collaborators and facts for one dispatch; built by the worker (or `uzibot plan`)."""
+
+    mappings: Mappings
+    today: date
+    tracking_project: str
+    service_desk_project: str
+    field_ids: Mapping[str, str] = field(default_factory=dict)
+    certificates: Sequence[CertReport] = ()
+
+    def field_raw(self, event: Event, name: str) -> Any:
+        """The raw value of a custom field named by its display name (or given by its id)."""
+        field_id = self.field_ids.get(name, name)
+        return event.fields.get(field_id)
+
+    def field_text(self, event: Event, name: str) -> str | None:
+        """A custom field's value as plain text: strings, select options, numbers, lists."""
+        return value_as_text(self.field_raw(event, name))
+
+
+def value_as_text(value: Any) -> str | None:
+    """Flatten a Jira field value (string, number, option dict, list of options) to text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, dict):
+        for key in ("value", "name", "displayName"):
+            if isinstance(value.get(key), str):
+                return value_as_text(value[key])
+        return None
+    if isinstance(value, list):
+        parts = [t for t in (value_as_text(v) for v in value) if t]
+        return ", ".join(parts) or None
+    return None

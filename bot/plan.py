@@ -1,0 +1,75 @@
+"""The Plan: the desired state of one case in Jira, produced by pure handlers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SubTaskSpec(BaseModel):
+    """One sub-task of a case; `slug` is its stable identity inside the case."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    summary: str
+    description: str = ""
+
+
+class CaseSpec(BaseModel):
+    """The tracking issue of a case and its sub-tasks, as they should be."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow: str
+    request_key: str
+    summary: str
+    description: str = ""
+    labels: tuple[str, ...] = ()
+    due_date: date | None = None
+    priority: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    subtasks: tuple[SubTaskSpec, ...] = ()
+
+
+class CommentSpec(BaseModel):
+    """A comment on the portal request: public (customer sees it) or an internal note.
+
+    `slug` is the comment's identity within the request: the reconciler posts each slug once.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    issue_key: str
+    body: str
+    public: bool
+
+
+class TransitionSpec(BaseModel):
+    """Move an issue through its workflow by transition name (ids differ per workflow)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    issue_key: str
+    transition: str
+
+
+class Plan(BaseModel):
+    """What a handler wants Jira to look like after one event; empty means nothing to do."""
+
+    model_config = ConfigDict(frozen=True)
+
+    handler: str
+    summary: str = ""
+    case: CaseSpec | None = None
+    comments: tuple[CommentSpec, ...] = ()
+    transitions: tuple[TransitionSpec, ...] = ()
+    kind: Literal["case", "note", "noop"] = "case"
+
+    def is_empty(self) -> bool:
+        """True when applying the plan would change nothing."""
+        return self.case is None and not self.comments and not self.transitions

@@ -1,0 +1,1 @@
+"""Pure handlers, one module per concern; each turns an Event into a Plan."""

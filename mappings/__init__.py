@@ -1,0 +1,1 @@
+"""Data, not code: request types, fields, vendors, workflows and Dutch message templates."""
