@@ -1,0 +1,120 @@
+"""Webhook intake: bound the size, authenticate, parse, dedupe and store; answer in milliseconds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.envelope import EnvelopeError, parse_automation_payload, parse_jira_envelope
+from bot.events import Event
+from bot.metrics import Metrics
+from bot.signature import body_delivery_id, verify_shared_secret, verify_signature
+from bot.store import Store
+
+log = logging.getLogger("uzibot.intake")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    """What the two endpoints need: secrets, the size bound and the store."""
+
+    store: Store
+    metrics: Metrics
+    max_body_bytes: int
+    webhook_secrets: Sequence[bytes]
+    automation_secrets: Sequence[bytes]
+
+
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """Read the body, refusing (before reading it all) anything over `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > limit:
+            raise _TooLarge
+    return bytes(chunks)
+
+
+def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any]) -> JSONResponse:
+    cfg.metrics.intake.labels(endpoint, str(status)).inc()
+    return JSONResponse(body, status_code=status)
+
+
+async def receive(
+    request: Request,
+    cfg: IntakeConfig,
+    endpoint: str,
+    authenticate: Callable[[Request, bytes], bool],
+    parse: Callable[[Any, str], Event],
+) -> JSONResponse:
+    """The shared intake pipeline; the endpoint supplies how to authenticate and parse."""
+    started = time.perf_counter()
+    try:
+        body = await read_bounded(request, cfg.max_body_bytes)
+    except _TooLarge:
+        return _answer(cfg, endpoint, 413, {"status": "rejected", "error": "body too large",
+                                             "limit": cfg.max_body_bytes})
+    if not authenticate(request, body):
+        log.warning("refused %s delivery: missing or bad signature", endpoint)
+        return _answer(cfg, endpoint, 401, {"status": "rejected", "error": "bad signature"})
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _answer(cfg, endpoint, 400, {"status": "rejected", "error": "body is not JSON"})
+    delivery_id = request.headers.get("x-atlassian-webhook-identifier") or body_delivery_id(body)
+    delivery_id = delivery_id.strip()[:200]
+    try:
+        event = parse(payload, delivery_id)
+    except EnvelopeError as exc:
+        return _answer(cfg, endpoint, 422, {"status": "rejected", "error": str(exc)})
+    try:
+        stored = cfg.store.add_delivery(
+            delivery_id, event.source, event.name, event.issue_key, body
+        )
+    except Exception:
+        log.exception("could not store delivery %s", delivery_id)
+        return _answer(cfg, endpoint, 503, {"status": "unavailable", "delivery": delivery_id})
+    cfg.metrics.intake_seconds.observe(time.perf_counter() - started)
+    if not stored:
+        return _answer(cfg, endpoint, 200, {"status": "duplicate", "delivery": delivery_id})
+    return _answer(cfg, endpoint, 202, {"status": "accepted", "delivery": delivery_id})
+
+
+def jira_authenticator(cfg: IntakeConfig) -> Callable[[Request, bytes], bool]:
+    """Jira admin webhooks: `X-Hub-Signature: sha256=<hex>` over the raw body."""
+
+    def check(request: Request, body: bytes) -> bool:
+        return verify_signature(body, request.headers.get("x-hub-signature"), cfg.webhook_secrets)
+
+    return check
+
+
+def automation_authenticator(cfg: IntakeConfig) -> Callable[[Request, bytes], bool]:
+    """Automation "Send web request": the secret in `X-Webhook-Secret`."""
+
+    def check(request: Request, _body: bytes) -> bool:
+        return verify_shared_secret(
+            request.headers.get("x-webhook-secret"), cfg.automation_secrets
+        )
+
+    return check
+
+
+PARSERS: dict[str, Callable[[Any, str], Event]] = {
+    "jira": parse_jira_envelope,
+    "automation": parse_automation_payload,
+}

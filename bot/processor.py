@@ -1,0 +1,93 @@
+"""Turns one stored delivery into Jira effects: parse, filter, gather facts, route, reconcile."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from bot.catalog import is_handled
+from bot.context import HandlerContext
+from bot.envelope import parse_automation_payload, parse_jira_envelope
+from bot.events import Event
+from bot.facts import read_attached_certificates
+from bot.jira import JiraGateway
+from bot.mappings import Mappings
+from bot.plan import Plan
+from bot.reconciler import Reconciler
+from bot.router import Router
+from bot.store import Delivery
+
+log = logging.getLogger("uzibot.processor")
+
+
+@dataclass
+class Processor:
+    """Everything needed to process a delivery; `process` returns the outcome label."""
+
+    gateway: JiraGateway
+    router: Router
+    reconciler: Reconciler
+    mappings: Mappings
+    service_desk_project: str
+    tracking_project: str
+    today: Callable[[], date]
+    max_cert_bytes: int
+    bot_account_id: str = ""
+    on_event_applied: Callable[[Event, list[str]], None] | None = None
+
+    def account_id(self) -> str:
+        """The bot's own account id: from settings, else asked once from GET /myself."""
+        if not self.bot_account_id:
+            self.bot_account_id = self.gateway.myself()
+        return self.bot_account_id
+
+    def event_of(self, delivery: Delivery) -> Event:
+        """Re-parse the stored raw body (it was validated at intake)."""
+        parse = parse_automation_payload if delivery.source == "automation" else parse_jira_envelope
+        return parse(json.loads(delivery.body), delivery.id)
+
+    def context_for(self, event: Event, *, with_certificates: bool) -> HandlerContext:
+        """Collect the facts the handlers read: field ids, today, attached certificates."""
+        today = self.today()
+        certificates = (
+            read_attached_certificates(
+                event, self.gateway, today=today, max_bytes=self.max_cert_bytes
+            )
+            if with_certificates and event.attachments
+            else []
+        )
+        return HandlerContext(
+            mappings=self.mappings,
+            today=today,
+            tracking_project=self.tracking_project,
+            service_desk_project=self.service_desk_project,
+            field_ids=self.gateway.field_ids(self.mappings.field_names()),
+            certificates=certificates,
+        )
+
+    def plans_for(self, event: Event) -> list[Plan]:
+        """Route the event; certificates are only downloaded for service-desk requests."""
+        wants_certs = event.project_key == self.service_desk_project and not event.is_subtask
+        return self.router.dispatch(event, self.context_for(event, with_certificates=wants_certs))
+
+    def process(self, delivery: Delivery) -> str:
+        """Apply what the handlers want for this delivery; return the outcome label."""
+        event = self.event_of(delivery)
+        if not is_handled(event.name) or event.name not in self.router.event_names():
+            return "ignored:event"
+        if event.actor_account_id and event.actor_account_id == self.account_id():
+            return "ignored:echo"
+        plans = self.plans_for(event)
+        if not plans:
+            return "ignored:no-plan"
+        applied: list[str] = []
+        for plan in plans:
+            applied += self.reconciler.apply(plan, delivery.id)
+        if self.on_event_applied is not None:
+            self.on_event_applied(event, applied)
+        log.info("delivery %s (%s %s): %d effects applied", delivery.id, event.name,
+                 event.issue_key, len(applied))
+        return "done"

@@ -1,0 +1,140 @@
+"""Typed settings from the environment or `.env` (pydantic-settings), validated in one place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER = re.compile(
+    r"^(|changeme|change-me|todo|xxx+|\.\.\.|secret|password|token|your[-_ ].*|<.*>|"
+    r"https?://(your|example|xxx)[^/]*\.?.*)$",
+    re.IGNORECASE,
+)
+
+
+class SettingsError(Exception):
+    """Settings are missing or invalid; `problems` has one line per variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; names are the environment variables in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    jira_url: str
+    jira_user: str
+    jira_api_token: SecretStr
+    webhook_secret: SecretStr
+    service_desk_project: str
+    tracking_project: str = ""
+    automation_secret: SecretStr | None = None
+    database_url: str = "sqlite:///uzibot.db"
+    port: int = Field(default=8000, ge=1, le=65535)
+    bot_account_id: str = ""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_cert_bytes: int = Field(default=256 * 1024, ge=1024)
+    lease_seconds: float = Field(default=300.0, gt=0)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_max_attempts: int = Field(default=20, ge=1)
+    worker_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    worker_backoff_cap_seconds: float = Field(default=6 * 3600.0, gt=0)
+    jira_max_attempts: int = Field(default=4, ge=1)
+    jira_max_wait_seconds: float = Field(default=60.0, ge=1)
+    jira_timeout_seconds: float = Field(default=30.0, gt=0)
+    mappings_dir: Path | None = None
+    log_level: str = "INFO"
+
+    @field_validator("jira_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+$", value):
+            raise ValueError("must be the site's base URL, e.g. https://yoursite.atlassian.net")
+        return value
+
+    @field_validator("service_desk_project", "tracking_project")
+    @classmethod
+    def _check_project(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and not re.match(r"^[A-Z][A-Z0-9_]{1,9}$", value):
+            raise ValueError("must be a Jira project key such as UZO")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.tracking_project:
+            self.tracking_project = self.service_desk_project
+        return self
+
+    def webhook_secrets(self) -> list[bytes]:
+        """The accepted webhook secrets (comma-separated list, newest first, for rotation)."""
+        return _split_secrets(self.webhook_secret)
+
+    def automation_secrets(self) -> list[bytes]:
+        """Secrets accepted in `X-Webhook-Secret`; defaults to the webhook secrets."""
+        if self.automation_secret is None:
+            return self.webhook_secrets()
+        return _split_secrets(self.automation_secret)
+
+
+def _split_secrets(secret: SecretStr) -> list[bytes]:
+    return [s.strip().encode() for s in secret.get_secret_value().split(",") if s.strip()]
+
+
+_REQUIRED_TEXT = ("jira_url", "jira_user", "jira_api_token", "webhook_secret")
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
+) -> Settings:
+    """Build Settings from `env` (tests) or the process environment; raise SettingsError."""
+    kwargs: dict[str, Any] = {"_env_file": env_file}
+    try:
+        if env is not None:
+            lowered = {k.lower(): v for k, v in env.items()}
+            known = {k: lowered[k] for k in Settings.model_fields if k in lowered}
+            settings = Settings(**kwargs, **known)
+        else:
+            settings = Settings(**kwargs)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    problems = [
+        f"{name.upper()}: looks like a placeholder; set the real value"
+        for name in _REQUIRED_TEXT
+        if _is_placeholder(getattr(settings, name))
+    ]
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _is_placeholder(value: object) -> bool:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return bool(_PLACEHOLDER.match(text.strip()))
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]).upper() if err["loc"] else "SETTINGS"
+        if err["type"] == "missing":
+            lines.append(f"{name}: missing; set it in the environment or .env")
+        else:
+            lines.append(f"{name}: {err['msg']}")
+    return lines

@@ -1,0 +1,270 @@
+"""The durable inbox and the effect journal (SQLAlchemy Core on SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.pool import StaticPool
+
+from bot.schema import deliveries, effects, migrate
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One stored webhook delivery as the worker and the CLI see it."""
+
+    id: str
+    source: str
+    event_name: str
+    issue_key: str | None
+    body: bytes
+    status: str
+    attempts: int
+    received_at: float
+    next_attempt_at: float
+    last_error: str | None
+
+
+class Store:
+    """All persistence; one instance per process, shared by intake and worker threads."""
+
+    def __init__(self, engine: Engine, clock: Clock = time.time) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    # -- inbox ---------------------------------------------------------------
+    def add_delivery(
+        self, delivery_id: str, source: str, event_name: str, issue_key: str | None, body: bytes
+    ) -> bool:
+        """Store a delivery unless its id was seen (one statement); True when it is new."""
+        now = self.clock()
+        values = {
+            "id": delivery_id,
+            "source": source,
+            "event_name": event_name,
+            "issue_key": issue_key,
+            "body": body,
+            "status": "pending",
+            "attempts": 0,
+            "received_at": now,
+            "next_attempt_at": now,
+        }
+        ins = pg_insert(deliveries) if self.is_postgres else sqlite_insert(deliveries)
+        stmt = (
+            ins.values(**values)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(deliveries.c.id)
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def claim(
+        self, owner: str, lease_seconds: float, only_id: str | None = None
+    ) -> Delivery | None:
+        """Lease the next due delivery (pending and due, or processing with an expired lease)."""
+        now = self.clock()
+        due = (
+            "((status = 'pending' AND next_attempt_at <= :now) "
+            "OR (status = 'processing' AND lease_until < :now))"
+        )
+        if only_id is not None:
+            due = f"({due} AND id = :only_id)"
+        lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
+        # Only constant fragments are interpolated; every value is a bound parameter.
+        sql = text(
+            "UPDATE deliveries SET status = 'processing', lease_owner = :owner, "  # noqa: S608
+            "lease_until = :lease_until, attempts = attempts + 1 "
+            f"WHERE id = (SELECT id FROM deliveries WHERE {due} "
+            f"ORDER BY next_attempt_at LIMIT 1{lock}) "
+            "RETURNING id, source, event_name, issue_key, body, status, attempts, "
+            "received_at, next_attempt_at, last_error"
+        )
+        params: dict[str, Any] = {"now": now, "owner": owner, "lease_until": now + lease_seconds}
+        if only_id is not None:
+            params["only_id"] = only_id
+        with self.engine.begin() as conn:
+            row = conn.execute(sql, params).mappings().first()
+        return _delivery(row) if row else None
+
+    def finish(self, delivery_id: str, owner: str, outcome: str = "done") -> None:
+        """Mark a leased delivery done (outcome is `done` or `ignored`)."""
+        self._set(
+            delivery_id,
+            owner,
+            status="done",
+            last_error=outcome if outcome != "done" else None,
+            lease_until=None,
+            done_at=self.clock(),
+        )
+
+    def reschedule(self, delivery_id: str, owner: str, delay: float, reason: str) -> None:
+        """Put a leased delivery back to pending, due after `delay` seconds."""
+        self._set(
+            delivery_id,
+            owner,
+            status="pending",
+            next_attempt_at=self.clock() + delay,
+            last_error=reason[:2000],
+            lease_until=None,
+        )
+
+    def park(self, delivery_id: str, owner: str, reason: str) -> None:
+        """Give up on a delivery: status failed with the reason, replayable from the CLI."""
+        self._set(delivery_id, owner, status="failed", last_error=reason[:2000], lease_until=None)
+
+    def requeue(self, delivery_id: str) -> bool:
+        """Make a delivery due now with a fresh attempt count (`uzibot replay`)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=self.clock(),
+                    lease_until=None,
+                    lease_owner=None,
+                )
+            )
+            return res.rowcount == 1
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        """One delivery by id."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(*_DELIVERY_COLS).where(deliveries.c.id == delivery_id))
+                .mappings()
+                .first()
+            )
+        return _delivery(row) if row else None
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[Delivery]:
+        """Newest deliveries first, optionally only one status."""
+        stmt = select(*_DELIVERY_COLS).order_by(deliveries.c.received_at.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(deliveries.c.status == status)
+        with self.engine.connect() as conn:
+            return [_delivery(r) for r in conn.execute(stmt).mappings()]
+
+    def counts(self) -> dict[str, int]:
+        """Number of deliveries per status."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
+            return {str(s): int(n) for s, n in rows}
+
+    def _set(self, delivery_id: str, owner: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+                .values(**values)
+            )
+
+    # -- effect journal ------------------------------------------------------
+    def effect(self, effect_id: str) -> tuple[str, str | None] | None:
+        """(state, result) of a journalled effect, or None when never attempted."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(effects.c.state, effects.c.result).where(effects.c.effect_id == effect_id)
+            ).first()
+        return (str(row[0]), row[1]) if row else None
+
+    def record_effect(
+        self, effect_id: str, state: str, result: str | None, delivery_id: str
+    ) -> None:
+        """Upsert an effect: `intent` before the Jira call, `done` with its key/id after."""
+        values = {
+            "effect_id": effect_id,
+            "state": state,
+            "result": result,
+            "delivery_id": delivery_id,
+            "updated_at": self.clock(),
+        }
+        ins = pg_insert(effects) if self.is_postgres else sqlite_insert(effects)
+        stmt = ins.values(**values).on_conflict_do_update(
+            index_elements=["effect_id"],
+            set_={
+                "state": state,
+                "result": result,
+                "delivery_id": delivery_id,
+                "updated_at": values["updated_at"],
+            },
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+
+_DELIVERY_COLS = (
+    deliveries.c.id,
+    deliveries.c.source,
+    deliveries.c.event_name,
+    deliveries.c.issue_key,
+    deliveries.c.body,
+    deliveries.c.status,
+    deliveries.c.attempts,
+    deliveries.c.received_at,
+    deliveries.c.next_attempt_at,
+    deliveries.c.last_error,
+)
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        source=row["source"],
+        event_name=row["event_name"],
+        issue_key=row["issue_key"],
+        body=bytes(row["body"]),
+        status=row["status"],
+        attempts=int(row["attempts"]),
+        received_at=float(row["received_at"]),
+        next_attempt_at=float(row["next_attempt_at"]),
+        last_error=row["last_error"],
+    )
+
+
+def open_store(database_url: str, clock: Clock = time.time) -> Store:
+    """Create the engine (WAL for SQLite), create or migrate the schema, return the Store."""
+    url = database_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    migrate(engine)
+    return Store(engine, clock)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a committed delivery survives a crash of the process; only an OS crash
+    # or power loss can lose the last transactions (see README, "Durability").
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
