@@ -1,0 +1,293 @@
+"""The Jira gateway: the only code that talks to Jira (REST API v3 and the JSM servicedesk API)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from bot.jira_errors import (
+    AttachmentTooLarge,
+    JiraError,
+    JiraNotFound,
+    JiraPermanent,
+    JiraRetryable,
+)
+from bot.jira_http import JiraHttp, JSONDict
+from bot.jira_models import (
+    BulkResult,
+    IssueLink,
+    IssueRef,
+    bulk_outcome,
+    is_bulk_refusal,
+    link_operation,
+)
+from bot.jira_retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+API = "rest/api/3"
+SERVICEDESK_API = "rest/servicedeskapi"
+BULK_LIMIT = 50
+REQUEST_TYPE_SCHEMA = "com.atlassian.servicedesk:vp-origin"
+
+T = TypeVar("T")
+
+
+def _seg(value: str) -> str:
+    """A path segment from a value that may come from a payload: fully percent-encoded."""
+    return quote(str(value), safe="")
+
+
+class JiraGateway:
+    """Typed Jira operations with explicit v3/servicedesk paths; every call goes through the
+    retry policy (bot.jira_retry) and returns plain Python types. Thread-safe."""
+
+    def __init__(
+        self,
+        url: str,
+        user: str,
+        api_token: str,
+        *,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30,
+    ) -> None:
+        self._http = JiraHttp(url, user, api_token, session=session, retry=retry, timeout=timeout)
+        self.url = self._http.url
+        self._lock = threading.Lock()
+        self._fields: list[JSONDict] | None = None
+
+    def __repr__(self) -> str:
+        return f"JiraGateway({self.url!r})"
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """HTTP attempts sent so far, by method (retries included), e.g. {"GET": 3}."""
+        return self._http.stats
+
+    def reset_stats(self) -> None:
+        """Start counting requests from zero."""
+        self._http.reset_stats()
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._http.close()
+
+    # --- site, user, fields ----------------------------------------------------------------
+
+    def myself(self) -> str:
+        """The account id of the bot's user."""
+        return str(self._http.call_dict("GET", f"{API}/myself")["accountId"])
+
+    def server_info(self) -> JSONDict:
+        """Site information (base URL, version, deployment type)."""
+        return self._http.call_dict("GET", f"{API}/serverInfo")
+
+    def project(self, key: str) -> JSONDict | None:
+        """A project by key or id, None when it does not exist or is not visible."""
+        return _or_none(lambda: self._http.call_dict("GET", f"{API}/project/{_seg(key)}"))
+
+    def fields(self) -> list[JSONDict]:
+        """All fields of the site; fetched once per gateway (even across threads) and cached."""
+        with self._lock:
+            if self._fields is None:
+                data = self._http.call("GET", f"{API}/field")
+                self._fields = [f for f in data or [] if isinstance(f, dict)]
+            return list(self._fields)
+
+    def field_ids(self, names: Iterable[str]) -> dict[str, str]:
+        """Field ids by display name (an id maps to itself); unknown names are left out."""
+        fields = self.fields()
+        ids = {str(f.get("id")) for f in fields}
+        result: dict[str, str] = {}
+        for name in names:
+            if name in ids:
+                result[name] = name
+                continue
+            matches = [str(f["id"]) for f in fields if f.get("name") == name]
+            if not matches:
+                folded = name.casefold()
+                matches = [str(f["id"]) for f in fields if str(f.get("name")).casefold() == folded]
+            if len(matches) > 1:
+                log.warning("Field name %r is ambiguous %s; using %s", name, matches, matches[0])
+            if matches:
+                result[name] = matches[0]
+        return result
+
+    def request_type_field_id(self) -> str | None:
+        """The id of the JSM request type field (schema `vp-origin`), None when absent."""
+        for f in self.fields():
+            if (f.get("schema") or {}).get("custom") == REQUEST_TYPE_SCHEMA:
+                return str(f["id"])
+        return None
+
+    # --- issues ----------------------------------------------------------------------------
+
+    def create_issue(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        links: Sequence[IssueLink] = (),
+        properties: Mapping[str, Any] | None = None,
+    ) -> IssueRef:
+        """Create one issue with its links and entity properties in a single POST."""
+        body: JSONDict = {"fields": dict(fields)}
+        if links:
+            body["update"] = {"issuelinks": [link_operation(link) for link in links]}
+        if properties:
+            body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
+        data = self._http.call_dict("POST", f"{API}/issue", body=body)
+        return IssueRef(str(data["id"]), str(data["key"]))
+
+    def bulk_create(self, issue_fields: Sequence[Mapping[str, Any]]) -> BulkResult:
+        """Create issues in chunks of 50; per-element failures are reported, not raised.
+
+        A chunk refused as a whole marks its elements failed. A transient failure raises when
+        nothing was created yet; otherwise the remaining elements are marked failed.
+        """
+        created: list[IssueRef | None] = []
+        errors: dict[int, str] = {}
+        for offset in range(0, len(issue_fields), BULK_LIMIT):
+            chunk = issue_fields[offset : offset + BULK_LIMIT]
+            body = {"issueUpdates": [{"fields": dict(f)} for f in chunk]}
+            try:
+                data = self._http.call_dict(
+                    "POST", f"{API}/issue/bulk", body=body, accept=is_bulk_refusal
+                )
+            except JiraRetryable as exc:
+                if not any(created):
+                    raise
+                rest = range(offset, len(issue_fields))
+                created += [None] * len(rest)
+                errors.update(dict.fromkeys(rest, str(exc)))
+                break
+            except JiraPermanent as exc:
+                created += [None] * len(chunk)
+                errors.update(dict.fromkeys(range(offset, offset + len(chunk)), str(exc)))
+                continue
+            refs, chunk_errors = bulk_outcome(data, len(chunk))
+            created += refs
+            errors.update({offset + i: text for i, text in chunk_errors.items()})
+        return BulkResult(created, errors)
+
+    def get_issue(self, key: str, fields: Sequence[str] | None = None) -> JSONDict | None:
+        """An issue (only `fields` when given), None when it does not exist."""
+        params = {"fields": ",".join(fields)} if fields else None
+        return _or_none(
+            lambda: self._http.call_dict("GET", f"{API}/issue/{_seg(key)}", params=params)
+        )
+
+    def edit_issue(self, key: str, fields: Mapping[str, Any]) -> None:
+        """Set field values on an issue."""
+        self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"fields": dict(fields)})
+
+    def transitions(self, key: str) -> list[JSONDict]:
+        """The transitions available on the issue now."""
+        data = self._http.call_dict("GET", f"{API}/issue/{_seg(key)}/transitions")
+        return [t for t in data.get("transitions") or [] if isinstance(t, dict)]
+
+    def transition(self, key: str, name: str) -> bool:
+        """Apply the transition called `name` (case-insensitive); False when it is not available."""
+        wanted = name.strip().casefold()
+        for item in self.transitions(key):
+            if _is_named(item, wanted) and item.get("isAvailable", True) is not False:
+                body = {"transition": {"id": str(item["id"])}}
+                self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
+                return True
+        return False
+
+    def set_property(self, key: str, name: str, value: Any) -> None:
+        """Store a JSON value as entity property `name` on the issue."""
+        if value is None:
+            raise ValueError("an entity property value must not be None")
+        self._http.call("PUT", f"{API}/issue/{_seg(key)}/properties/{_seg(name)}", body=value)
+
+    def get_property(self, key: str, name: str) -> Any | None:
+        """The value of entity property `name`, None when the property (or issue) is absent."""
+        path = f"{API}/issue/{_seg(key)}/properties/{_seg(name)}"
+        data = _or_none(lambda: self._http.call_dict("GET", path))
+        return None if data is None else data.get("value")
+
+    def search(
+        self,
+        jql: str,
+        fields: Sequence[str] | None = None,
+        *,
+        max_results: int = 100,
+        reconcile: Sequence[int] | None = None,
+    ) -> list[JSONDict]:
+        """All issues matching `jql` (pages of `max_results`); only ids unless `fields` given."""
+        body: JSONDict = {"jql": jql, "maxResults": max_results}
+        if fields is not None:
+            body["fields"] = list(fields)
+        if reconcile:
+            body["reconcileIssues"] = list(reconcile)
+        issues: list[JSONDict] = []
+        seen: set[str] = set()
+        while True:
+            data = self._http.call_dict("POST", f"{API}/search/jql", body=body, idempotent=True)
+            issues += data.get("issues") or []
+            token = data.get("nextPageToken")
+            if data.get("isLast") or not token or token in seen:
+                return issues
+            seen.add(token)
+            body = {**body, "nextPageToken": token}
+
+    # --- service desk requests -------------------------------------------------------------
+
+    def comment_on_request(self, key: str, body: str, *, public: bool) -> str:
+        """Comment on a portal request: public (the customer sees it) or an internal note."""
+        path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
+        return str(self._http.call_dict("POST", path, body={"body": body, "public": public})["id"])
+
+    def request_comments(self, key: str) -> list[JSONDict]:
+        """All comments (public and internal) on a portal request, every page."""
+        path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
+        comments: list[JSONDict] = []
+        while True:
+            data = self._http.call_dict("GET", path, params={"start": len(comments), "limit": 100})
+            values = data.get("values") or []
+            comments += values
+            if data.get("isLastPage", True) or not values:
+                return comments
+
+    # --- attachments -----------------------------------------------------------------------
+
+    def attachment_bytes(self, attachment_id: str, *, max_bytes: int) -> bytes:
+        """An attachment's raw bytes, from this site only (URL built from the id), capped."""
+        if not str(attachment_id).isdigit():
+            raise JiraPermanent(0, f"invalid attachment id {str(attachment_id)[:40]!r}")
+        return self._http.download(f"{API}/attachment/content/{attachment_id}", max_bytes=max_bytes)
+
+
+def _is_named(transition: JSONDict, folded_name: str) -> bool:
+    """True when the transition has an id and is called `folded_name` (casefolded)."""
+    name = str(transition.get("name", "")).strip().casefold()
+    return bool(transition.get("id")) and name == folded_name
+
+
+def _or_none(fn: Callable[[], T]) -> T | None:
+    """The result of `fn`, or None when Jira answers 404."""
+    try:
+        return fn()
+    except JiraNotFound:
+        return None
+
+
+__all__ = [
+    "AttachmentTooLarge",
+    "BulkResult",
+    "IssueLink",
+    "IssueRef",
+    "JiraError",
+    "JiraGateway",
+    "JiraNotFound",
+    "JiraPermanent",
+    "JiraRetryable",
+    "RetryPolicy",
+]
