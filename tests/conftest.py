@@ -1,0 +1,20 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import responses
+
+from tests.fakejira import FakeJira
+
+
+@pytest.fixture
+def fake_jira() -> Iterator[FakeJira]:
+    """A fresh sandbox Jira behind `responses`; the test fails if a request broke the spec."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeJira().install(rsps)
+        yield fake
+    if fake.violations:
+        pytest.fail("OpenAPI violations:\n" + "\n".join(fake.violations), pytrace=False)
