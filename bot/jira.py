@@ -144,8 +144,14 @@ class JiraGateway:
         data = self._http.call_dict("POST", f"{API}/issue", body=body)
         return IssueRef(str(data["id"]), str(data["key"]))
 
-    def bulk_create(self, issue_fields: Sequence[Mapping[str, Any]]) -> BulkResult:
+    def bulk_create(
+        self,
+        issue_fields: Sequence[Mapping[str, Any]],
+        properties: Sequence[Mapping[str, Any]] | None = None,
+    ) -> BulkResult:
         """Create issues in chunks of 50; per-element failures are reported, not raised.
+
+        `properties[i]` (optional) are entity properties set on element i in the same call.
 
         A chunk refused as a whole marks its elements failed. A transient failure raises when
         nothing was created yet; otherwise the remaining elements are marked failed.
@@ -154,7 +160,8 @@ class JiraGateway:
         errors: dict[int, str] = {}
         for offset in range(0, len(issue_fields), BULK_LIMIT):
             chunk = issue_fields[offset : offset + BULK_LIMIT]
-            body = {"issueUpdates": [{"fields": dict(f)} for f in chunk]}
+            props = properties[offset : offset + BULK_LIMIT] if properties else [{}] * len(chunk)
+            body = {"issueUpdates": [_issue_update(f, p) for f, p in zip(chunk, props, strict=True)]}
             try:
                 data = self._http.call_dict(
                     "POST", f"{API}/issue/bulk", body=body, accept=is_bulk_refusal
@@ -269,6 +276,13 @@ def _is_named(transition: JSONDict, folded_name: str) -> bool:
     """True when the transition has an id and is called `folded_name` (casefolded)."""
     name = str(transition.get("name", "")).strip().casefold()
     return bool(transition.get("id")) and name == folded_name
+
+
+def _issue_update(fields: Mapping[str, Any], properties: Mapping[str, Any]) -> JSONDict:
+    update: JSONDict = {"fields": dict(fields)}
+    if properties:
+        update["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
+    return update
 
 
 def _or_none(fn: Callable[[], T]) -> T | None:

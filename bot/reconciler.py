@@ -88,8 +88,12 @@ class Reconciler:
                 )
                 key_found = ref.key
             key = key_found
-            self._done(eid, {"key": key, "due": _iso(case), "priority": case.priority},
-                       delivery_id, applied)
+            self._done(
+                eid,
+                {"key": key, "due": _iso(case), "priority": case.priority},
+                delivery_id,
+                applied,
+            )
             rec = ("done", {"key": key, "due": _iso(case), "priority": case.priority})
         subtask_keys = self._ensure_subtasks(case, key, delivery_id, applied)
         self._ensure_case_state(case, key, rec[1], subtask_keys, delivery_id, applied)
@@ -104,9 +108,11 @@ class Reconciler:
             if not key:
                 continue
             doc = self.gateway.get_property(key, CASE_PROPERTY)
-            if isinstance(doc, dict) and doc.get("workflow") == case.workflow and doc.get(
-                "request_key"
-            ) == case.request_key:
+            if (
+                isinstance(doc, dict)
+                and doc.get("workflow") == case.workflow
+                and doc.get("request_key") == case.request_key
+            ):
                 return str(key)
         return None
 
@@ -138,8 +144,11 @@ class Reconciler:
         digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
         eid = f"case-state:{case.request_key}:{case.workflow}"
         rec = self._journal(eid)
-        last = rec[1] if rec is not None and rec[0] == "done" else {
-            "due": created.get("due"), "priority": created.get("priority"), "digest": None}
+        last = (
+            rec[1]
+            if rec is not None and rec[0] == "done"
+            else {"due": created.get("due"), "priority": created.get("priority"), "digest": None}
+        )
         changed_fields: dict[str, Any] = {}
         if _iso(case) != last.get("due") and case.due_date is not None:
             changed_fields["duedate"] = case.due_date.isoformat()
@@ -151,8 +160,12 @@ class Reconciler:
             self.gateway.set_property(key, CASE_PROPERTY, doc)
         if changed_fields:
             self.gateway.edit_issue(key, changed_fields)
-        self._done(eid, {"digest": digest, "due": _iso(case), "priority": case.priority},
-                   delivery_id, applied)
+        self._done(
+            eid,
+            {"digest": digest, "due": _iso(case), "priority": case.priority},
+            delivery_id,
+            applied,
+        )
 
     # -- sub-tasks ----------------------------------------------------------------
     def _ensure_subtasks(
@@ -171,29 +184,38 @@ class Reconciler:
             for sub in case.subtasks:
                 if sub.slug in unknown and sub.summary in existing:
                     keys[sub.slug] = existing[sub.summary]
-                    self._done(_subtask_eid(case, sub.slug), {"key": keys[sub.slug]},
-                               delivery_id, applied)
+                    self._done(
+                        _subtask_eid(case, sub.slug), {"key": keys[sub.slug]}, delivery_id, applied
+                    )
         missing = [sub for sub in case.subtasks if sub.slug not in keys]
         if not missing:
             return keys
         for sub in missing:
             self.store.record_effect(_subtask_eid(case, sub.slug), "intent", None, delivery_id)
-        result = self.gateway.bulk_create([
-            {
-                "fields": {
+        result = self.gateway.bulk_create(
+            [
+                {
                     "project": {"key": self.layout.tracking_project},
                     "issuetype": {"name": self.layout.subtask_issue_type},
                     "parent": {"key": parent},
                     "summary": sub.summary[:250],
                     "description": text_to_adf(sub.description),
                     "labels": ["uzibot"],
-                },
-                "properties": [{"key": CASE_PROPERTY, "value": {
-                    "request_key": case.request_key, "workflow": case.workflow,
-                    "slug": sub.slug, "parent": parent}}],
-            }
-            for sub in missing
-        ])
+                }
+                for sub in missing
+            ],
+            properties=[
+                {
+                    CASE_PROPERTY: {
+                        "request_key": case.request_key,
+                        "workflow": case.workflow,
+                        "slug": sub.slug,
+                        "parent": parent,
+                    }
+                }
+                for sub in missing
+            ],
+        )
         for sub, ref in zip(missing, result.created, strict=True):
             if ref is not None:
                 keys[sub.slug] = ref.key
@@ -238,8 +260,9 @@ class Reconciler:
             return
         moved = self.gateway.transition(transition.issue_key, transition.transition)
         if not moved:
-            log.warning("transition %r not available on %s", transition.transition,
-                        transition.issue_key)
+            log.warning(
+                "transition %r not available on %s", transition.transition, transition.issue_key
+            )
         self._done(eid, {"moved": moved}, delivery_id, applied)
 
 
@@ -253,8 +276,13 @@ def _iso(case: CaseSpec) -> str | None:
 
 def _case_doc(case: CaseSpec, key: str | None, subtasks: dict[str, str]) -> dict[str, Any]:
     doc: dict[str, Any] = dict(case.facts)
-    doc.update({"workflow": case.workflow, "request_key": case.request_key,
-                "subtasks": dict(sorted(subtasks.items()))})
+    doc.update(
+        {
+            "workflow": case.workflow,
+            "request_key": case.request_key,
+            "subtasks": dict(sorted(subtasks.items())),
+        }
+    )
     if key:
         doc["tracking_key"] = key
     # Round-trip through JSON so dates and tuples are stored exactly as Jira will return them.
