@@ -15,6 +15,7 @@ from sqlalchemy.pool import StaticPool
 from bot.schema import deliveries, effects, migrate
 
 Clock = Callable[[], float]
+_CLAIM_LOCK = 0x757A69  # "uzi": the advisory lock id that serialises claims on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -70,21 +71,27 @@ class Store:
     def claim(
         self, owner: str, lease_seconds: float, only_id: str | None = None
     ) -> Delivery | None:
-        """Lease the next due delivery (pending and due, or processing with an expired lease)."""
+        """Lease the next due delivery (pending and due, or processing with an expired lease).
+
+        Deliveries of one issue are serialised: none is handed out while another delivery of
+        the same issue is leased, so two workers never build the same case at once.
+        """
         now = self.clock()
         due = (
-            "((status = 'pending' AND next_attempt_at <= :now) "
-            "OR (status = 'processing' AND lease_until < :now))"
+            "((d.status = 'pending' AND d.next_attempt_at <= :now) "
+            "OR (d.status = 'processing' AND d.lease_until < :now)) "
+            "AND NOT EXISTS (SELECT 1 FROM deliveries b WHERE b.issue_key = d.issue_key "
+            "AND b.id <> d.id AND b.status = 'processing' AND b.lease_until >= :now)"
         )
         if only_id is not None:
-            due = f"({due} AND id = :only_id)"
+            due = f"({due}) AND d.id = :only_id"
         lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
         # Only constant fragments are interpolated; every value is a bound parameter.
         sql = text(
             "UPDATE deliveries SET status = 'processing', lease_owner = :owner, "  # noqa: S608
             "lease_until = :lease_until, attempts = attempts + 1 "
-            f"WHERE id = (SELECT id FROM deliveries WHERE {due} "
-            f"ORDER BY next_attempt_at LIMIT 1{lock}) "
+            f"WHERE id = (SELECT d.id FROM deliveries d WHERE {due} "
+            f"ORDER BY d.next_attempt_at LIMIT 1{lock}) "
             "RETURNING id, source, event_name, issue_key, body, status, attempts, "
             "received_at, next_attempt_at, last_error"
         )
@@ -92,6 +99,10 @@ class Store:
         if only_id is not None:
             params["only_id"] = only_id
         with self.engine.begin() as conn:
+            if self.is_postgres:
+                # Claims are short: taking them one at a time makes the NOT EXISTS check above
+                # race-free across processes (each statement sees the previous claim's commit).
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
             row = conn.execute(sql, params).mappings().first()
         return _delivery(row) if row else None
 

@@ -44,10 +44,10 @@ EXPECTED = {
 }
 
 
-def assert_one_complete_case(fake: FakeJira, key: str) -> None:
+def assert_one_complete_case(fake: FakeJira, key: str, subtasks: int = 4) -> None:
     state = jira_state(fake, key)
     assert {k: state[k] for k in EXPECTED} == EXPECTED
-    assert len(state["subtasks"]) == 4 and len(set(state["subtasks"])) == 4
+    assert len(state["subtasks"]) == subtasks and len(set(state["subtasks"])) == subtasks
 
 
 @pytest.mark.parametrize("crash_after", [1, 2, 3, 4, 5])

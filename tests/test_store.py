@@ -109,3 +109,18 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 1
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
+
+
+def test_deliveries_of_one_issue_are_never_leased_at_the_same_time(store: Store) -> None:
+    store.add_delivery("a1", "jira", "x", "UZO-1", b"{}")
+    store.add_delivery("a2", "jira", "x", "UZO-1", b"{}")
+    store.add_delivery("b1", "jira", "x", "UZO-2", b"{}")
+    first = store.claim("w1", 60)
+    second = store.claim("w2", 60)
+    assert first is not None and second is not None
+    assert {first.issue_key, second.issue_key} == {"UZO-1", "UZO-2"}
+    assert store.claim("w3", 60) is None  # a2 waits for a1
+    store.finish(first.id if first.issue_key == "UZO-1" else second.id,
+                 "w1" if first.issue_key == "UZO-1" else "w2")
+    third = store.claim("w3", 60)
+    assert third is not None and third.id == "a2"
