@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET = "bench-secret-0123456789"
+SECRET = "bench-secret-0123456789"  # noqa: S105 - a throwaway benchmark secret
 
 
 def payload_5kb() -> bytes:
@@ -74,7 +74,8 @@ request = function()
   local headers = {{}}
   headers["Content-Type"] = "application/json"
   headers["X-Hub-Signature"] = "{sig}"
-  headers["X-Atlassian-Webhook-Identifier"] = "bench-" .. {prefix} .. "-" .. counter .. "-" .. math.random(1, 1e9)
+  local id = "bench-" .. {prefix} .. "-" .. counter .. "-" .. math.random(1, 1e9)
+  headers["X-Atlassian-Webhook-Identifier"] = id
   return wrk.format("POST", "/webhooks/jira", headers, body)
 end
 """
@@ -82,16 +83,31 @@ end
 
 def run_wrk(port: int, script: Path, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-         f"http://127.0.0.1:{port}/webhooks/jira"],
-        check=True, capture_output=True, text=True,
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/webhooks/jira",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     lat = {m.group(1): _ms(m.group(2)) for m in re.finditer(r"\s+(50|99)%\s+([\d.]+\w+)", out)}
-    return {"rps": rps, "total": total, "p50": lat.get("50", 0.0), "p99": lat.get("99", 0.0),
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": rps,
+        "total": total,
+        "p50": lat.get("50", 0.0),
+        "p99": lat.get("99", 0.0),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def _ms(text: str) -> float:
@@ -101,9 +117,20 @@ def _ms(text: str) -> float:
 
 def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"bench.intake_server:{factory}", "--factory",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"bench.intake_server:{factory}",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -123,10 +150,16 @@ def main() -> int:
     (work / "body.json").write_bytes(body)
     sig = sign(body, SECRET.encode())
     db = work / "inbox.db"
-    env = dict(os.environ, JIRA_URL="https://bench.atlassian.net", JIRA_USER="bench@example.org",
-               JIRA_API_TOKEN="bench-token-123", WEBHOOK_SECRET=f"{SECRET},older-secret",
-               SERVICE_DESK_PROJECT="UZO", DATABASE_URL=f"sqlite:///{db}",
-               BOT_ACCOUNT_ID="557058:bench")
+    env = dict(
+        os.environ,
+        JIRA_URL="https://bench.atlassian.net",
+        JIRA_USER="bench@example.org",
+        JIRA_API_TOKEN="bench-token-123",  # noqa: S106 - never used: intake only
+        WEBHOOK_SECRET=f"{SECRET},older-secret",
+        SERVICE_DESK_PROJECT="UZO",
+        DATABASE_URL=f"sqlite:///{db}",
+        BOT_ACCOUNT_ID="557058:bench",
+    )
     results = {}
     for name, factory in (("bare endpoint", "bare_app"), ("uzibot intake", "real_app")):
         script = work / f"{factory}.lua"
@@ -141,8 +174,10 @@ def main() -> int:
             proc.terminate()
             proc.wait(timeout=10)
     stored = sqlite3.connect(db).execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
-    print(f"payload {len(body)} bytes, {args.connections} connections, {args.seconds} s, "
-          f"wrk -t1, server: 1 uvicorn process, {os.cpu_count()} cores shared with wrk")
+    print(
+        f"payload {len(body)} bytes, {args.connections} connections, {args.seconds} s, "
+        f"wrk -t1, server: 1 uvicorn process, {os.cpu_count()} cores shared with wrk"
+    )
     print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, r in results.items():
         print(f"{name:16}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>10.0f}")

@@ -54,8 +54,10 @@ def run_check(settings: Settings, services: Services, out: TextIO) -> int:
 
     step("database", store)
     step("jira auth", auth)
-    step(f"service desk project {settings.service_desk_project}",
-         project(settings.service_desk_project))
+    step(
+        f"service desk project {settings.service_desk_project}",
+        project(settings.service_desk_project),
+    )
     if settings.tracking_project != settings.service_desk_project:
         step(f"tracking project {settings.tracking_project}", project(settings.tracking_project))
     step("request fields", fields)

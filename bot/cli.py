@@ -34,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries.add_argument("--limit", type=int, default=50)
     replay = sub.add_parser("replay", help="process a stored delivery again")
     replay.add_argument("delivery_id")
-    replay.add_argument("--queue-only", action="store_true",
-                        help="only make it due again; a running worker picks it up")
+    replay.add_argument(
+        "--queue-only",
+        action="store_true",
+        help="only make it due again; a running worker picks it up",
+    )
     sub.add_parser("demo", help="run the whole pipeline against an in-memory Jira sandbox")
     return parser
 
@@ -47,9 +50,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     command: str = args.command
     if command == "cert":
-        from bot.cli_cert import run_cert_args
+        from bot.cli_cert import cert_command
 
-        return run_cert_args(args, out)
+        return cert_command(args, out)
     if command == "plan":
         from bot.cli_plan import run_plan
 

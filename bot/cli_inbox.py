@@ -17,11 +17,14 @@ def list_deliveries(store: Store, *, failed_only: bool, limit: int, out: TextIO)
     """Print deliveries newest first, with status, attempts and the last error."""
     rows = store.list("failed" if failed_only else None, limit=limit)
     counts = store.counts()
-    print("inbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"),
-          file=out)
+    print(
+        "inbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"), file=out
+    )
     for d in rows:
-        line = (f"{d.id}  {d.status:<10} attempts={d.attempts:<2} received={_when(d.received_at)}"
-                f"  {d.event_name} {d.issue_key or '-'}")
+        line = (
+            f"{d.id}  {d.status:<10} attempts={d.attempts:<2} received={_when(d.received_at)}"
+            f"  {d.event_name} {d.issue_key or '-'}"
+        )
         print(line, file=out)
         if d.last_error:
             print(f"    last error: {d.last_error}", file=out)
@@ -39,6 +42,9 @@ def replay(services: Services, delivery_id: str, *, queue_only: bool, out: TextI
     services.worker.run_once(only_id=delivery_id)
     after = services.store.get(delivery_id)
     status = after.status if after else "missing"
-    print(f"{delivery_id}: {status}" + (f" ({after.last_error})" if after and after.last_error
-                                         else ""), file=out)
+    print(
+        f"{delivery_id}: {status}"
+        + (f" ({after.last_error})" if after and after.last_error else ""),
+        file=out,
+    )
     return 0 if status == "done" else 1

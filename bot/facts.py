@@ -36,23 +36,36 @@ def read_attached_certificates(
         if not looks_like_certificate(attachment.filename):
             continue
         if attachment.size > max_bytes:
-            reports.append(read_certificate(b"", attachment.filename, today=today,
-                                            max_bytes=max_bytes).model_copy(update={
-                "problems": (f"The file is larger than {max_bytes} bytes and was not read.",)}))
+            reports.append(
+                read_certificate(
+                    b"", attachment.filename, today=today, max_bytes=max_bytes
+                ).model_copy(
+                    update={
+                        "problems": (
+                            f"The file is larger than {max_bytes} bytes and was not read.",
+                        )
+                    }
+                )
+            )
             continue
         try:
             data = source.attachment_bytes(attachment.id, max_bytes=max_bytes)
         except Exception as exc:
             if isinstance(exc, JiraRetryable):
                 raise
-            reason = ("The file is larger than the size limit and was not read."
-                      if isinstance(exc, AttachmentTooLarge) else
-                      f"The attachment could not be downloaded from Jira: {exc}")
+            reason = (
+                "The file is larger than the size limit and was not read."
+                if isinstance(exc, AttachmentTooLarge)
+                else f"The attachment could not be downloaded from Jira: {exc}"
+            )
             log.warning("attachment %s on %s not read: %s", attachment.id, event.issue_key, exc)
-            reports.append(read_certificate(b"", attachment.filename, today=today,
-                                            max_bytes=max_bytes).model_copy(
-                update={"problems": (reason,)}))
+            reports.append(
+                read_certificate(
+                    b"", attachment.filename, today=today, max_bytes=max_bytes
+                ).model_copy(update={"problems": (reason,)})
+            )
             continue
-        reports.append(read_certificate(data, attachment.filename, today=today,
-                                        max_bytes=max_bytes))
+        reports.append(
+            read_certificate(data, attachment.filename, today=today, max_bytes=max_bytes)
+        )
     return reports

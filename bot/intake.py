@@ -66,8 +66,12 @@ async def receive(
     try:
         body = await read_bounded(request, cfg.max_body_bytes)
     except _TooLarge:
-        return _answer(cfg, endpoint, 413, {"status": "rejected", "error": "body too large",
-                                             "limit": cfg.max_body_bytes})
+        return _answer(
+            cfg,
+            endpoint,
+            413,
+            {"status": "rejected", "error": "body too large", "limit": cfg.max_body_bytes},
+        )
     if not authenticate(request, body):
         log.warning("refused %s delivery: missing or bad signature", endpoint)
         return _answer(cfg, endpoint, 401, {"status": "rejected", "error": "bad signature"})
@@ -107,9 +111,7 @@ def automation_authenticator(cfg: IntakeConfig) -> Callable[[Request, bytes], bo
     """Automation "Send web request": the secret in `X-Webhook-Secret`."""
 
     def check(request: Request, _body: bytes) -> bool:
-        return verify_shared_secret(
-            request.headers.get("x-webhook-secret"), cfg.automation_secrets
-        )
+        return verify_shared_secret(request.headers.get("x-webhook-secret"), cfg.automation_secrets)
 
     return check
 

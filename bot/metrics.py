@@ -24,19 +24,27 @@ def create_metrics() -> Metrics:
     return Metrics(
         registry=registry,
         intake=Counter(
-            "uzibot_intake_total", "Webhook deliveries by endpoint and answer",
-            ["endpoint", "status"], registry=registry,
+            "uzibot_intake_total",
+            "Webhook deliveries by endpoint and answer",
+            ["endpoint", "status"],
+            registry=registry,
         ),
         intake_seconds=Histogram(
-            "uzibot_intake_seconds", "Time to verify, store and answer a delivery",
-            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5), registry=registry,
+            "uzibot_intake_seconds",
+            "Time to verify, store and answer a delivery",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
+            registry=registry,
         ),
         processed=Counter(
-            "uzibot_deliveries_processed_total", "Deliveries finished by the worker, by outcome",
-            ["outcome"], registry=registry,
+            "uzibot_deliveries_processed_total",
+            "Deliveries finished by the worker, by outcome",
+            ["outcome"],
+            registry=registry,
         ),
         jira_effects=Counter(
-            "uzibot_jira_effects_total", "Effects applied in Jira by kind",
-            ["kind"], registry=registry,
+            "uzibot_jira_effects_total",
+            "Effects applied in Jira by kind",
+            ["kind"],
+            registry=registry,
         ),
     )

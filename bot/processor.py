@@ -15,10 +15,10 @@ from bot.events import Event
 from bot.facts import read_attached_certificates
 from bot.jira import JiraGateway
 from bot.mappings import Mappings
-from bot.plan import Plan
 from bot.reconciler import Reconciler
+from bot.registry import record_certificates
 from bot.router import Router
-from bot.store import Delivery
+from bot.store import Delivery, Store
 
 log = logging.getLogger("uzibot.processor")
 
@@ -30,6 +30,7 @@ class Processor:
     gateway: JiraGateway
     router: Router
     reconciler: Reconciler
+    store: Store
     mappings: Mappings
     service_desk_project: str
     tracking_project: str
@@ -64,14 +65,21 @@ class Processor:
             today=today,
             tracking_project=self.tracking_project,
             service_desk_project=self.service_desk_project,
-            field_ids=self.gateway.field_ids(self.mappings.field_names()),
+            field_ids=self.field_ids(),
             certificates=certificates,
         )
 
-    def plans_for(self, event: Event) -> list[Plan]:
-        """Route the event; certificates are only downloaded for service-desk requests."""
+    def field_ids(self) -> dict[str, str]:
+        """Display name -> field id: ids fixed in mappings win, the rest are asked (once)."""
+        configured = self.mappings.field_ids
+        missing = [n for n in self.mappings.field_names() if n not in configured]
+        resolved = self.gateway.field_ids(missing) if missing else {}
+        return {**resolved, **configured}
+
+    def context_for_event(self, event: Event) -> HandlerContext:
+        """The context for this event; certificates only for requests of the service desk."""
         wants_certs = event.project_key == self.service_desk_project and not event.is_subtask
-        return self.router.dispatch(event, self.context_for(event, with_certificates=wants_certs))
+        return self.context_for(event, with_certificates=wants_certs)
 
     def process(self, delivery: Delivery) -> str:
         """Apply what the handlers want for this delivery; return the outcome label."""
@@ -80,7 +88,15 @@ class Processor:
             return "ignored:event"
         if event.actor_account_id and event.actor_account_id == self.account_id():
             return "ignored:echo"
-        plans = self.plans_for(event)
+        ctx = self.context_for_event(event)
+        plans = self.router.dispatch(event, ctx)
+        if ctx.certificates:
+            record_certificates(
+                self.store,
+                ctx.certificates,
+                practice=ctx.field_text(event, self.mappings.fields.practice_name),
+                source_request=event.issue_key,
+            )
         if not plans:
             return "ignored:no-plan"
         applied: list[str] = []
@@ -88,6 +104,11 @@ class Processor:
             applied += self.reconciler.apply(plan, delivery.id)
         if self.on_event_applied is not None:
             self.on_event_applied(event, applied)
-        log.info("delivery %s (%s %s): %d effects applied", delivery.id, event.name,
-                 event.issue_key, len(applied))
+        log.info(
+            "delivery %s (%s %s): %d effects applied",
+            delivery.id,
+            event.name,
+            event.issue_key,
+            len(applied),
+        )
         return "done"

@@ -1,4 +1,4 @@
-"""Applies a Plan through the gateway: find-or-create every effect, journalled, so replays are free."""
+"""Applies a Plan through the gateway: find-or-create each effect, journalled; replays are free."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.store import Store
 
 log = logging.getLogger("uzibot.reconciler")
 
-TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"
+TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"  # noqa: S105 - a placeholder, not a secret
 CASE_PROPERTY = "uzibot"
 
 

@@ -108,7 +108,7 @@ def load_settings(
     try:
         if env is not None:
             lowered = {k.lower(): v for k, v in env.items()}
-            known = {k: lowered[k] for k in Settings.model_fields if k in lowered}
+            known: dict[str, Any] = {k: lowered[k] for k in Settings.model_fields if k in lowered}
             settings = Settings(**kwargs, **known)
         else:
             settings = Settings(**kwargs)

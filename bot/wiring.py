@@ -83,6 +83,7 @@ def build_services(
         gateway=gateway,
         router=router,
         reconciler=reconciler,
+        store=store,
         mappings=mappings,
         service_desk_project=settings.service_desk_project,
         tracking_project=settings.tracking_project,

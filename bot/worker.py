@@ -77,15 +77,22 @@ class Worker:
 
     def _retry_or_park(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         if delivery.attempts >= self.schedule.max_attempts:
-            log.error("delivery %s parked after %d attempts: %s", delivery.id,
-                      delivery.attempts, reason)
-            self.store.park(delivery.id, self.owner,
-                            f"gave up after {delivery.attempts} attempts: {reason}")
+            log.error(
+                "delivery %s parked after %d attempts: %s", delivery.id, delivery.attempts, reason
+            )
+            self.store.park(
+                delivery.id, self.owner, f"gave up after {delivery.attempts} attempts: {reason}"
+            )
             self.metrics.processed.labels("failed").inc()
             return
         delay = self.schedule.delay(delivery.attempts, retry_after, self.rng)
-        log.warning("delivery %s attempt %d failed (%s); retry in %.0f s", delivery.id,
-                    delivery.attempts, reason, delay)
+        log.warning(
+            "delivery %s attempt %d failed (%s); retry in %.0f s",
+            delivery.id,
+            delivery.attempts,
+            reason,
+            delay,
+        )
         self.store.reschedule(delivery.id, self.owner, delay, reason)
         self.metrics.processed.labels("retry").inc()
 
@@ -110,4 +117,6 @@ class Worker:
 
     def is_alive(self) -> bool:
         """True when the loop ran recently (within a few poll intervals plus a lease)."""
-        return time.monotonic() - self._heartbeat < max(30.0, self.poll_seconds * 10, self.lease_seconds)
+        return time.monotonic() - self._heartbeat < max(
+            30.0, self.poll_seconds * 10, self.lease_seconds
+        )

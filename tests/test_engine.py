@@ -11,8 +11,8 @@ import pytest
 
 from bot.catalog import HANDLED_EVENTS, IGNORED_EVENTS
 from bot.cli import main as cli_main
-from bot.sandbox_faults import Fault
 from bot.sandbox import DEFAULT_BOT_ACCOUNT
+from bot.sandbox_faults import Fault
 from bot.wiring import build_router
 from tests.fakejira import FakeJira
 from tests.harness import FIXTURES, load_fixture, make_harness
@@ -76,9 +76,7 @@ def test_worker_dying_between_two_effects_completes_without_duplicates(
     assert_one_complete_case(fake_jira, payload["issue"]["key"])
 
 
-@pytest.mark.parametrize(
-    "path", [r"/rest/api/3/issue$", r"/rest/api/3/issue/bulk$", r"/comment$"]
-)
+@pytest.mark.parametrize("path", [r"/rest/api/3/issue$", r"/rest/api/3/issue/bulk$", r"/comment$"])
 def test_lost_response_on_a_write_is_verified_not_repeated(
     fake_jira: FakeJira, tmp_path: Path, path: str
 ) -> None:
@@ -107,8 +105,9 @@ def test_429_with_retry_after_is_honoured_and_applied_once(
     assert h.sleeps == [2.0]
     assert h.services.store.get("limited").status == "done"  # type: ignore[union-attr]
     assert_one_complete_case(fake_jira, payload["issue"]["key"])
-    comment_posts = [r for r in fake_jira.request_log
-                     if r.method == "POST" and r.path.endswith("/comment")]
+    comment_posts = [
+        r for r in fake_jira.request_log if r.method == "POST" and r.path.endswith("/comment")
+    ]
     assert [r.status for r in comment_posts] == [429, 201, 201]
 
 
@@ -190,5 +189,3 @@ def test_an_ignored_event_is_stored_and_marked_without_jira(
     assert h.drain() == 1
     assert h.services.store.get("wl").last_error == "ignored:event"  # type: ignore[union-attr]
     assert fake_jira.count() == 0
-
-

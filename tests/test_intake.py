@@ -39,9 +39,7 @@ def test_oversize_is_refused_from_content_length_before_reading(
     fake_jira: FakeJira, tmp_path: Path
 ) -> None:
     h = make_harness(fake_jira, tmp_path)
-    answer = h.client.post(
-        "/webhooks/jira", content=b"{}", headers={"Content-Length": "9999999"}
-    )
+    answer = h.client.post("/webhooks/jira", content=b"{}", headers={"Content-Length": "9999999"})
     assert answer.status_code == 413
 
 
@@ -86,11 +84,14 @@ def test_hundred_concurrent_distinct_deliveries_are_all_stored_and_processed(
     async def post_all() -> list[int]:
         transport = httpx.ASGITransport(app=h.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://uzibot") as client:
+
             async def one(i: int, p: dict[str, object]) -> int:
                 body = json.dumps(p).encode()
-                headers = {"X-Hub-Signature": sign(body, NEW_SECRET.encode()),
-                           "X-Atlassian-Webhook-Identifier": f"conc-{i}",
-                           "Content-Type": "application/json"}
+                headers = {
+                    "X-Hub-Signature": sign(body, NEW_SECRET.encode()),
+                    "X-Atlassian-Webhook-Identifier": f"conc-{i}",
+                    "Content-Type": "application/json",
+                }
                 r = await client.post("/webhooks/jira", content=body, headers=headers)
                 return r.status_code
 
@@ -109,11 +110,13 @@ def test_automation_endpoint_uses_the_secret_header(fake_jira: FakeJira, tmp_pat
     payload = load_fixture(FIXTURE)
     assert h.post(payload, path="/webhooks/automation", secret=None).status_code == 401
     wrong = {"X-Webhook-Secret": "nope"}
-    assert h.post(payload, path="/webhooks/automation", secret=None,
-                  headers=wrong).status_code == 401
+    assert (
+        h.post(payload, path="/webhooks/automation", secret=None, headers=wrong).status_code == 401
+    )
     right = {"X-Webhook-Secret": NEW_SECRET}
-    answer = h.post(payload, path="/webhooks/automation", secret=None, headers=right,
-                    delivery_id="auto-1")
+    answer = h.post(
+        payload, path="/webhooks/automation", secret=None, headers=right, delivery_id="auto-1"
+    )
     assert answer.status_code == 202
     assert h.services.store.get("auto-1").source == "automation"  # type: ignore[union-attr]
 

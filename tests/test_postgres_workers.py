@@ -23,8 +23,12 @@ def test_two_workers_on_postgres_share_the_inbox(fake_jira: FakeJira, tmp_path: 
             # Jira's retry of the same delivery, and a later update of the same request
             assert h.post(p, delivery_id=f"pg-{i}").status_code == 200
             assert h.post(p, delivery_id=f"pg-{i}-again").status_code == 202
-        second = Worker(store=h.services.store, process=h.services.processor.process,
-                        metrics=h.services.metrics, owner="second-worker")
+        second = Worker(
+            store=h.services.store,
+            process=h.services.processor.process,
+            metrics=h.services.metrics,
+            owner="second-worker",
+        )
         counts: dict[str, int] = {}
 
         def run(worker: Worker) -> None:

@@ -45,9 +45,14 @@ def test_each_missing_variable_is_named_on_its_own_line() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("JIRA_API_TOKEN", "changeme"), ("WEBHOOK_SECRET", "<secret>"),
-     ("JIRA_URL", "https://your-site.atlassian.net"), ("PORT", "99999"),
-     ("SERVICE_DESK_PROJECT", "not a key"), ("DATABASE_URL", "mysql://x")],
+    [
+        ("JIRA_API_TOKEN", "changeme"),
+        ("WEBHOOK_SECRET", "<secret>"),
+        ("JIRA_URL", "https://your-site.atlassian.net"),
+        ("PORT", "99999"),
+        ("SERVICE_DESK_PROJECT", "not a key"),
+        ("DATABASE_URL", "mysql://x"),
+    ],
 )
 def test_placeholders_and_invalid_values_are_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as err:
@@ -59,7 +64,10 @@ def test_serve_without_jira_url_exits_2_and_names_it(tmp_path: Path) -> None:
     env = {k: v for k, v in GOOD.items() if k != "JIRA_URL"}
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "uzibot"), "serve"],
-        env={"PATH": "/usr/bin:/bin", **env}, cwd=tmp_path, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert proc.returncode == 2

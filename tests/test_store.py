@@ -120,7 +120,9 @@ def test_deliveries_of_one_issue_are_never_leased_at_the_same_time(store: Store)
     assert first is not None and second is not None
     assert {first.issue_key, second.issue_key} == {"UZO-1", "UZO-2"}
     assert store.claim("w3", 60) is None  # a2 waits for a1
-    store.finish(first.id if first.issue_key == "UZO-1" else second.id,
-                 "w1" if first.issue_key == "UZO-1" else "w2")
+    store.finish(
+        first.id if first.issue_key == "UZO-1" else second.id,
+        "w1" if first.issue_key == "UZO-1" else "w2",
+    )
     third = store.claim("w3", 60)
     assert third is not None and third.id == "a2"
