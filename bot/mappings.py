@@ -1,0 +1,271 @@
+"""Loads and validates mappings/*.toml and the message templates into a typed Mappings."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from bot import mappings_schema as m
+from bot.mappings_schema import Kind, KindDef, SubTaskDef, Vendor, Workflow
+from bot.markup import PlainLine
+from bot.templating import build_environment, compile_all, render_line, render_text
+from bot.textmatch import Phrase, compile_phrase, find_phrase, squash, tokens
+
+__all__ = ["KINDS", "Kind", "Mappings", "MappingsError", "Vendor", "load_mappings"]
+
+KINDS: tuple[Kind, ...] = get_args(Kind)
+CLASSIFIED_WORKFLOWS = ("practice_change", "renewal", "question")
+KNOWN_WORKFLOWS = (*CLASSIFIED_WORKFLOWS, "triage")
+FILES = ("fields", "request_types", "kinds", "keywords", "vendors", "workflows")
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class MappingsError(ValueError):
+    """The mappings are unusable; the message names the file and the key."""
+
+
+class Mappings:
+    """Validated mappings with compiled phrases and templates; built once by load_mappings."""
+
+    def __init__(
+        self,
+        files: m.MappingFiles,
+        templates: dict[str, str],
+        line_templates: dict[str, str],
+    ) -> None:
+        self.fields = files.fields.fields
+        self.field_ids: dict[str, str] = dict(files.fields.ids)
+        self.request_types = files.request_types
+        self.kinds: dict[Kind, KindDef] = dict(files.kinds.kind)
+        self.keywords = files.keywords
+        self.vendors: tuple[Vendor, ...] = files.vendors.vendor
+        self.workflows: dict[str, Workflow] = dict(files.workflows)
+        self._file_templates = tuple(sorted(templates))
+        self._plain_templates = tuple(sorted(_plain_template_refs(files)))
+        self._line_templates = tuple(sorted(line_templates))
+        self._env = build_environment({**templates, **line_templates})
+        self.kind_subjects = {k: _phrases(d.subjects) for k, d in self.kinds.items()}
+        self.kind_phrases = {k: _phrases(d.phrases) for k, d in self.kinds.items()}
+        self.change_before = _phrases(self.keywords.change.before)
+        self.change_after = _phrases(self.keywords.change.after)
+        self.negators = _phrases(self.keywords.change.negators)
+        self.unchanged = _phrases(self.keywords.change.unchanged)
+        self.renewal_phrases = _phrases(self.keywords.renewal.phrases)
+        self.question_phrases = _phrases(self.keywords.question.phrases)
+        self._vendor_keys = {squash(n): v for v in self.vendors for n in (v.name, *v.aliases)}
+        self._vendor_phrases = [
+            (compile_phrase(n), v) for v in self.vendors for n in (v.name, *v.aliases)
+        ]
+
+    def field_names(self) -> tuple[str, ...]:
+        """The display names of the request fields, for the worker to resolve to ids."""
+        f = self.fields
+        return (
+            f.practice_name,
+            f.abonneenummer,
+            f.vendor,
+            f.change_kind,
+            f.old_value,
+            f.new_value,
+        )
+
+    def request_type_rule(
+        self, type_id: str | None, type_name: str | None
+    ) -> m.RequestTypeRule | None:
+        """The rule for a request type, found by id, else by name (case-insensitive)."""
+        for rule in self.request_types.request_type:
+            if type_id is not None and rule.id == type_id:
+                return rule
+        folded = type_name.strip().casefold() if type_name else None
+        for rule in self.request_types.request_type:
+            if folded and rule.name and rule.name.strip().casefold() == folded:
+                return rule
+        return None
+
+    def kind_for_option(self, value: str | None) -> Kind | None:
+        """The kind a "Soort wijziging" option value stands for (spelling-tolerant)."""
+        if not value:
+            return None
+        key = squash(value)
+        for kind, definition in self.kinds.items():
+            names = (*definition.options, definition.label_nl, definition.label_en, kind)
+            if key in {squash(name) for name in names}:
+                return kind
+        return None
+
+    def match_vendor(self, text: str | None) -> Vendor | None:
+        """The vendor whose name or alias equals the text (a field value), or None."""
+        if not text:
+            return None
+        return self._vendor_keys.get(squash(text))
+
+    def vendors_in_text(self, text: str | None) -> tuple[Vendor, ...]:
+        """Every vendor named in free text, as whole words, in the vendors.toml order."""
+        words = tokens(text or "")
+        found = {v.name for phrase, v in self._vendor_phrases if find_phrase(phrase, words)}
+        return tuple(v for v in self.vendors if v.name in found)
+
+    def find_vendor_in_text(self, text: str | None) -> Vendor | None:
+        """The one vendor named in free text; None when none or several are named."""
+        found = self.vendors_in_text(text)
+        return found[0] if len(found) == 1 else None
+
+    def workflow(self, name: str) -> Workflow:
+        """A workflow's definition; KeyError for a name that is not defined."""
+        return self.workflows[name]
+
+    def subtasks_for(self, workflow: str, kind: str | None = None) -> tuple[SubTaskDef, ...]:
+        """The workflow's sub-tasks that apply to this kind, in their configured order."""
+        return tuple(s for s in self.workflow(workflow).subtasks if not s.kinds or kind in s.kinds)
+
+    def render(self, template_name: str, **values: Any) -> str:
+        """Render a wiki-markup template (comments); every string value must be JiraText."""
+        return render_text(self._env, template_name, values)
+
+    def render_plain(self, template_name: str, **values: Any) -> str:
+        """Render a plain-text template (descriptions, sent as ADF); values must be PlainLine."""
+        return render_text(self._env, template_name, values, PlainLine)
+
+    def render_line(self, template_name: str, **values: Any) -> str:
+        """Render a one-line template (see line_template_names); values must be PlainLine."""
+        return render_line(self._env, template_name, values)
+
+    def template_names(self) -> tuple[str, ...]:
+        """The file templates (templates/*.j2)."""
+        return self._file_templates
+
+    def plain_template_names(self) -> tuple[str, ...]:
+        """The file templates used as descriptions: plain text, rendered with render_plain."""
+        return self._plain_templates
+
+    def line_template_names(self) -> tuple[str, ...]:
+        """The one-line templates: '<workflow>.summary', '<workflow>.<slug>.title'."""
+        return self._line_templates
+
+
+def load_mappings(root: Path | None = None) -> Mappings:
+    """Read, validate and compile the mappings; raise MappingsError naming file and key."""
+    base = root if root is not None else _package_dir()
+    raw = {name: _read_toml(base / f"{name}.toml") for name in FILES}
+    files = m.MappingFiles(
+        fields=_validate(m.FieldsFile, raw["fields"], "fields.toml"),
+        request_types=_validate(m.RequestTypesFile, raw["request_types"], "request_types.toml"),
+        kinds=_validate(m.KindsFile, raw["kinds"], "kinds.toml"),
+        keywords=_validate(m.KeywordsFile, raw["keywords"], "keywords.toml"),
+        vendors=_validate(m.VendorsFile, raw["vendors"], "vendors.toml"),
+        workflows=_validate(m.WorkflowsFile, raw["workflows"], "workflows.toml").root,
+    )
+    _check_references(files)
+    templates = _read_templates(base / "templates")
+    line_templates = _line_templates(files)
+    _check_templates(files, templates)
+    sources = {**templates, **line_templates}
+    errors = compile_all(build_environment(sources), [*sources])
+    if errors:
+        name, message = sorted(errors.items())[0]
+        where = f"templates/{name}" if name in templates else f"workflows.toml: {name}"
+        raise MappingsError(f"{where}: {message}")
+    return Mappings(files, templates, line_templates)
+
+
+def _package_dir() -> Path:
+    import mappings as package
+
+    return Path(package.__file__).resolve().parent
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise MappingsError(f"{path.name}: file not found in {path.parent}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingsError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def _validate(model: type[_M], raw: dict[str, Any], file: str) -> _M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = _key_path(error["loc"]) or "(top level)"
+        raise MappingsError(f"{file}: {key}: {error['msg']}") from None
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    """('vendor', 2, 'delivery') -> 'vendor[2].delivery'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _check_references(files: m.MappingFiles) -> None:
+    for name in files.workflows:
+        if name not in KNOWN_WORKFLOWS:
+            known = ", ".join(KNOWN_WORKFLOWS)
+            raise MappingsError(f"workflows.toml: {name}: unknown workflow (known: {known})")
+    for name in KNOWN_WORKFLOWS:
+        if name not in files.workflows:
+            raise MappingsError(f"workflows.toml: {name}: workflow is missing")
+    for index, rule in enumerate(files.request_types.request_type):
+        for key in ("workflow", "fallback_workflow"):
+            value = getattr(rule, key)
+            if value is not None and value not in CLASSIFIED_WORKFLOWS:
+                raise MappingsError(
+                    f"request_types.toml: request_type[{index}].{key}: unknown workflow "
+                    f"{value!r} (known: {', '.join(CLASSIFIED_WORKFLOWS)})"
+                )
+    for kind in KINDS:
+        if kind not in files.kinds.kind:
+            raise MappingsError(f"kinds.toml: kind.{kind}: kind is missing")
+
+
+def _read_templates(folder: Path) -> dict[str, str]:
+    if not folder.is_dir():
+        raise MappingsError(f"templates: folder not found: {folder}")
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.j2"))}
+
+
+def _line_templates(files: m.MappingFiles) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, flow in files.workflows.items():
+        if flow.summary:
+            out[f"{name}.summary"] = flow.summary
+        for sub in flow.subtasks:
+            out[f"{name}.{sub.slug}.title"] = sub.title
+    return out
+
+
+def _plain_template_refs(files: m.MappingFiles) -> set[str]:
+    refs = {flow.description for flow in files.workflows.values() if flow.description}
+    return refs | {s.description for flow in files.workflows.values() for s in flow.subtasks}
+
+
+def _check_templates(files: m.MappingFiles, templates: dict[str, str]) -> None:
+    for name, flow in files.workflows.items():
+        refs = [("description", flow.description)]
+        refs += [(f"templates.{role}", t) for role, t in flow.templates.items()]
+        refs += [(f"subtasks[{i}].description", s.description) for i, s in enumerate(flow.subtasks)]
+        for key, template in refs:
+            if template is not None and template not in templates:
+                raise MappingsError(
+                    f"workflows.toml: {name}.{key}: template {template!r} not found in templates/"
+                )
+    plain = _plain_template_refs(files)
+    for name, flow in files.workflows.items():
+        for role, template in flow.templates.items():
+            if template in plain:
+                raise MappingsError(
+                    f"workflows.toml: {name}.templates.{role}: {template!r} is also a "
+                    "description (plain text); a comment template must be its own file"
+                )
+
+
+def _phrases(texts: tuple[str, ...]) -> tuple[Phrase, ...]:
+    return tuple(compile_phrase(text) for text in texts)
