@@ -47,8 +47,32 @@ class Processor:
 
     def event_of(self, delivery: Delivery) -> Event:
         """Re-parse the stored raw body (it was validated at intake)."""
+        return self.event_of_payload(json.loads(delivery.body), delivery)
+
+    def with_current_fields(self, event: Event, delivery: Delivery) -> Event:
+        """Comment events and Automation requests carry only a few issue fields: re-read them.
+
+        Jira's `comment_created` payload has no custom fields, request type or attachments, so
+        the handlers would not recognise the request; one GET gives them the whole issue.
+        """
+        if not event.issue_key or not (
+            event.name == "comment_created" or event.source == "automation"
+        ):
+            return event
+        issue = self.gateway.get_issue(event.issue_key)
+        if issue is None:
+            return event
+        payload = json.loads(delivery.body)
+        payload["issue"] = {**payload.get("issue", {}), **issue}
+        refreshed = self.event_of_payload(payload, delivery)
+        return refreshed.model_copy(
+            update={"actor_account_id": event.actor_account_id, "actor_type": event.actor_type}
+        )
+
+    def event_of_payload(self, payload: object, delivery: Delivery) -> Event:
+        """Parse a payload as the delivery's source would have sent it."""
         parse = parse_automation_payload if delivery.source == "automation" else parse_jira_envelope
-        return parse(json.loads(delivery.body), delivery.id)
+        return parse(payload, delivery.id)
 
     def context_for(self, event: Event, *, with_certificates: bool) -> HandlerContext:
         """Collect the facts the handlers read: field ids, today, attached certificates."""
@@ -88,6 +112,7 @@ class Processor:
             return "ignored:event"
         if event.actor_account_id and event.actor_account_id == self.account_id():
             return "ignored:echo"
+        event = self.with_current_fields(event, delivery)
         ctx = self.context_for_event(event)
         plans = self.router.dispatch(event, ctx)
         if ctx.certificates:
