@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.inbox_writer import InboxWriter
 from bot.intake import (
     PARSERS,
     IntakeConfig,
@@ -24,7 +25,7 @@ from bot.wiring import Services
 def create_app(settings: Settings, services: Services, *, run_worker: bool = False) -> FastAPI:
     """Build the HTTP app; with `run_worker` the worker thread runs beside it (`uzibot serve`)."""
     cfg = IntakeConfig(
-        store=services.store,
+        writer=InboxWriter(services.store),
         metrics=services.metrics,
         max_body_bytes=settings.max_body_bytes,
         webhook_secrets=settings.webhook_secrets(),

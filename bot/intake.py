@@ -14,9 +14,10 @@ from starlette.responses import JSONResponse
 
 from bot.envelope import EnvelopeError, parse_automation_payload, parse_jira_envelope
 from bot.events import Event
+from bot.inbox_writer import InboxWriter
 from bot.metrics import Metrics
 from bot.signature import body_delivery_id, verify_shared_secret, verify_signature
-from bot.store import Store
+from bot.store import NewDelivery
 
 log = logging.getLogger("uzibot.intake")
 
@@ -29,7 +30,7 @@ class _TooLarge(Exception):
 class IntakeConfig:
     """What the two endpoints need: secrets, the size bound and the store."""
 
-    store: Store
+    writer: InboxWriter
     metrics: Metrics
     max_body_bytes: int
     webhook_secrets: Sequence[bytes]
@@ -86,8 +87,8 @@ async def receive(
     except EnvelopeError as exc:
         return _answer(cfg, endpoint, 422, {"status": "rejected", "error": str(exc)})
     try:
-        stored = cfg.store.add_delivery(
-            delivery_id, event.source, event.name, event.issue_key, body
+        stored = await cfg.writer.submit(
+            NewDelivery(delivery_id, event.source, event.name, event.issue_key, body)
         )
     except Exception:
         log.exception("could not store delivery %s", delivery_id)
