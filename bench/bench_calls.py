@@ -28,12 +28,13 @@ WORKFLOWS = {
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
+    import asyncio
+
+    from bot.app import create_app
     from bot.demo import post_twice
     from bot.sandbox import DEFAULT_BOT_ACCOUNT, JiraSandbox
     from bot.settings import load_settings
     from bot.wiring import build_services
-    from bot.app import create_app
-    import asyncio
 
     sandbox = JiraSandbox()
     session = requests.Session()

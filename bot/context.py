@@ -24,6 +24,9 @@ class HandlerContext:
     service_desk_project: str
     field_ids: Mapping[str, str] = field(default_factory=dict)
     certificates: Sequence[CertReport] = ()
+    case_property: Mapping[str, Any] | None = None
+    """The `uzibot` entity property of the event's issue, read for the bot's own sub-tasks
+    and tracking issues (their webhooks carry no properties)."""
 
     def field_raw(self, event: Event, name: str) -> Any:
         """The raw value of a custom field named by its display name (or given by its id)."""

@@ -161,7 +161,9 @@ class JiraGateway:
         for offset in range(0, len(issue_fields), BULK_LIMIT):
             chunk = issue_fields[offset : offset + BULK_LIMIT]
             props = properties[offset : offset + BULK_LIMIT] if properties else [{}] * len(chunk)
-            body = {"issueUpdates": [_issue_update(f, p) for f, p in zip(chunk, props, strict=True)]}
+            body = {
+                "issueUpdates": [_issue_update(f, p) for f, p in zip(chunk, props, strict=True)]
+            }
             try:
                 data = self._http.call_dict(
                     "POST", f"{API}/issue/bulk", body=body, accept=is_bulk_refusal

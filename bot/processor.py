@@ -15,7 +15,7 @@ from bot.events import Event
 from bot.facts import read_attached_certificates
 from bot.jira import JiraGateway
 from bot.mappings import Mappings
-from bot.reconciler import Reconciler
+from bot.reconciler import CASE_LABEL, CASE_PROPERTY, Reconciler
 from bot.registry import record_certificates
 from bot.router import Router
 from bot.store import Delivery, Store
@@ -75,8 +75,12 @@ class Processor:
         return parse(payload, delivery.id)
 
     def context_for(self, event: Event, *, with_certificates: bool) -> HandlerContext:
-        """Collect the facts the handlers read: field ids, today, attached certificates."""
+        """Collect the facts the handlers read: field ids, today, certificates, case property."""
         today = self.today()
+        case_property = None
+        if event.issue_key and CASE_LABEL in event.labels and event.name == "jira:issue_updated":
+            found = self.gateway.get_property(event.issue_key, CASE_PROPERTY)
+            case_property = found if isinstance(found, dict) else None
         certificates = (
             read_attached_certificates(
                 event, self.gateway, today=today, max_bytes=self.max_cert_bytes
@@ -91,6 +95,7 @@ class Processor:
             service_desk_project=self.service_desk_project,
             field_ids=self.field_ids(),
             certificates=certificates,
+            case_property=case_property,
         )
 
     def field_ids(self) -> dict[str, str]:

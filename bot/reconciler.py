@@ -19,6 +19,7 @@ log = logging.getLogger("uzibot.reconciler")
 
 TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"  # noqa: S105 - a placeholder, not a secret
 CASE_PROPERTY = "uzibot"
+CASE_LABEL = "uzibot"
 
 
 @dataclass(frozen=True)
@@ -200,19 +201,12 @@ class Reconciler:
                     "parent": {"key": parent},
                     "summary": sub.summary[:250],
                     "description": text_to_adf(sub.description),
-                    "labels": ["uzibot"],
+                    "labels": [CASE_LABEL],
                 }
                 for sub in missing
             ],
             properties=[
-                {
-                    CASE_PROPERTY: {
-                        "request_key": case.request_key,
-                        "workflow": case.workflow,
-                        "slug": sub.slug,
-                        "parent": parent,
-                    }
-                }
+                {CASE_PROPERTY: {**_case_doc(case, parent, {}), "slug": sub.slug, "parent": parent}}
                 for sub in missing
             ],
         )
