@@ -17,11 +17,12 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "webhooks"
+EXAMPLES = ROOT / "bot" / "examples"
 
 WORKFLOWS = {
     "practice change (abonneenummer)": "practice_change-abonneenummer-cgm-huisarts",
     "practice change (other kinds)": "practice_change-contract_holder-omnihis",
-    "renewal, certificate attached": "renewal-promedico-on-time",
+    "renewal, certificate attached": "renewal-cgm-huisarts",
     "undecided (note only)": "undecided-nothing",
 }
 
@@ -31,7 +32,7 @@ def main() -> int:
     import asyncio
 
     from bot.app import create_app
-    from bot.demo import post_twice
+    from bot.demo import DEMO_SECRET, post_twice
     from bot.sandbox import DEFAULT_BOT_ACCOUNT, JiraSandbox
     from bot.settings import load_settings
     from bot.wiring import build_services
@@ -41,10 +42,15 @@ def main() -> int:
     sandbox.mount(session)
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
-            {"JIRA_URL": sandbox.base_url, "JIRA_USER": "bench@example.org",
-             "JIRA_API_TOKEN": "sandbox-api-token", "WEBHOOK_SECRET": "bench-secret-123",
-             "SERVICE_DESK_PROJECT": "UZO", "DATABASE_URL": f"sqlite:///{tmp}/b.db",
-             "BOT_ACCOUNT_ID": DEFAULT_BOT_ACCOUNT},
+            {
+                "JIRA_URL": sandbox.base_url,
+                "JIRA_USER": "bench@example.org",
+                "JIRA_API_TOKEN": "sandbox-api-token",
+                "WEBHOOK_SECRET": DEMO_SECRET,
+                "SERVICE_DESK_PROJECT": "UZO",
+                "DATABASE_URL": f"sqlite:///{tmp}/b.db",
+                "BOT_ACCOUNT_ID": DEFAULT_BOT_ACCOUNT,
+            },
             env_file=None,
         )
         services = build_services(settings, session=session)
@@ -57,9 +63,11 @@ def main() -> int:
                 print(f"{label:36}  (fixture {name} missing)")
                 continue
             payload: dict[str, Any] = json.loads(path.read_text())
-            attachments = {str(a["id"]): (FIXTURES / a["filename"]).read_bytes()
-                           for a in payload["issue"]["fields"].get("attachment") or ()
-                           if (FIXTURES / a["filename"]).exists()}
+            attachments = {
+                str(a["id"]): (EXAMPLES / a["filename"]).read_bytes()
+                for a in payload["issue"]["fields"].get("attachment") or ()
+                if (EXAMPLES / a["filename"]).exists()
+            }
             sandbox.seed_issue_from_webhook(payload["issue"], attachments=attachments)
             services.gateway.reset_stats()
             asyncio.run(post_twice(app, name, payload))
