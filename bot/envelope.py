@@ -12,8 +12,11 @@ class EnvelopeError(ValueError):
     """The JSON is not a Jira webhook envelope; the sentence says what is missing."""
 
 
-def parse_jira_envelope(payload: Any, delivery_id: str) -> Event:
-    """Build an Event from a Jira webhook body; raise EnvelopeError when it is not one."""
+def check_jira_envelope(payload: Any) -> tuple[str, str | None]:
+    """(event name, issue key) of a Jira webhook body; raise EnvelopeError when it is not one.
+
+    The intake calls only this (cheap); the worker builds the full Event later.
+    """
     if not isinstance(payload, dict):
         raise EnvelopeError("the body is not a JSON object")
     name = payload.get("webhookEvent")
@@ -24,21 +27,35 @@ def parse_jira_envelope(payload: Any, delivery_id: str) -> Event:
         raise EnvelopeError("'issue' is not an object")
     if name.startswith(("jira:issue_", "comment_")) and not issue:
         raise EnvelopeError(f"a {name} event must carry an 'issue' object")
-    return _build_event(payload, issue or {}, delivery_id, source="jira", name=name)
+    return name, _str((issue or {}).get("key"))
 
 
-def parse_automation_payload(payload: Any, delivery_id: str) -> Event:
-    """Build an Event from an Automation "Send web request" body (Jira or Automation format)."""
+def check_automation_payload(payload: Any) -> tuple[str, str | None]:
+    """(event name, issue key) of an Automation web request; raise EnvelopeError otherwise."""
+    if isinstance(payload, dict) and isinstance(payload.get("webhookEvent"), str):
+        return check_jira_envelope(payload)
     if not isinstance(payload, dict):
         raise EnvelopeError("the body is not a JSON object")
-    if isinstance(payload.get("webhookEvent"), str):
-        event = parse_jira_envelope(payload, delivery_id)
-        return event.model_copy(update={"source": "automation"})
     issue = payload.get("issue")
     if not isinstance(issue, dict) or not isinstance(issue.get("key"), str):
         raise EnvelopeError("an automation request must carry 'issue' with a 'key'")
     name = payload.get("event") if isinstance(payload.get("event"), str) else "automation:issue"
-    return _build_event(payload, issue, delivery_id, source="automation", name=str(name))
+    return str(name), issue["key"]
+
+
+def parse_jira_envelope(payload: Any, delivery_id: str) -> Event:
+    """Build an Event from a Jira webhook body; raise EnvelopeError when it is not one."""
+    name, _key = check_jira_envelope(payload)
+    return _build_event(payload, payload.get("issue") or {}, delivery_id, source="jira", name=name)
+
+
+def parse_automation_payload(payload: Any, delivery_id: str) -> Event:
+    """Build an Event from an Automation "Send web request" body (Jira or Automation format)."""
+    name, _key = check_automation_payload(payload)
+    if isinstance(payload.get("webhookEvent"), str):
+        event = parse_jira_envelope(payload, delivery_id)
+        return event.model_copy(update={"source": "automation"})
+    return _build_event(payload, payload["issue"], delivery_id, source="automation", name=name)
 
 
 def _build_event(

@@ -12,8 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bot.envelope import EnvelopeError, parse_automation_payload, parse_jira_envelope
-from bot.events import Event
+from bot.envelope import EnvelopeError, check_automation_payload, check_jira_envelope
 from bot.inbox_writer import InboxWriter
 from bot.metrics import Metrics
 from bot.signature import body_delivery_id, verify_shared_secret, verify_signature
@@ -60,7 +59,7 @@ async def receive(
     cfg: IntakeConfig,
     endpoint: str,
     authenticate: Callable[[Request, bytes], bool],
-    parse: Callable[[Any, str], Event],
+    check: Callable[[Any], tuple[str, str | None]],
 ) -> JSONResponse:
     """The shared intake pipeline; the endpoint supplies how to authenticate and parse."""
     started = time.perf_counter()
@@ -83,12 +82,12 @@ async def receive(
     delivery_id = request.headers.get("x-atlassian-webhook-identifier") or body_delivery_id(body)
     delivery_id = delivery_id.strip()[:200]
     try:
-        event = parse(payload, delivery_id)
+        event_name, issue_key = check(payload)
     except EnvelopeError as exc:
         return _answer(cfg, endpoint, 422, {"status": "rejected", "error": str(exc)})
     try:
         stored = await cfg.writer.submit(
-            NewDelivery(delivery_id, event.source, event.name, event.issue_key, body)
+            NewDelivery(delivery_id, endpoint, event_name, issue_key, body)
         )
     except Exception:
         log.exception("could not store delivery %s", delivery_id)
@@ -117,7 +116,7 @@ def automation_authenticator(cfg: IntakeConfig) -> Callable[[Request, bytes], bo
     return check
 
 
-PARSERS: dict[str, Callable[[Any, str], Event]] = {
-    "jira": parse_jira_envelope,
-    "automation": parse_automation_payload,
+CHECKS: dict[str, Callable[[Any], tuple[str, str | None]]] = {
+    "jira": check_jira_envelope,
+    "automation": check_automation_payload,
 }
