@@ -250,7 +250,7 @@ def _plain_template_refs(files: m.MappingFiles) -> set[str]:
 def _check_templates(files: m.MappingFiles, templates: dict[str, str]) -> None:
     for name, flow in files.workflows.items():
         refs = [("description", flow.description)]
-        refs += [(f"templates.{role}", t) for role, t in flow.templates.items()]
+        refs += _comment_refs(flow)
         refs += [(f"subtasks[{i}].description", s.description) for i, s in enumerate(flow.subtasks)]
         for key, template in refs:
             if template is not None and template not in templates:
@@ -259,12 +259,19 @@ def _check_templates(files: m.MappingFiles, templates: dict[str, str]) -> None:
                 )
     plain = _plain_template_refs(files)
     for name, flow in files.workflows.items():
-        for role, template in flow.templates.items():
+        for key, template in _comment_refs(flow):
             if template in plain:
                 raise MappingsError(
-                    f"workflows.toml: {name}.templates.{role}: {template!r} is also a "
+                    f"workflows.toml: {name}.{key}: {template!r} is also a "
                     "description (plain text); a comment template must be its own file"
                 )
+
+
+def _comment_refs(flow: Workflow) -> list[tuple[str, str | None]]:
+    """The comment templates a workflow names: its roles and its lifecycle steps."""
+    refs: list[tuple[str, str | None]] = [(f"templates.{r}", t) for r, t in flow.templates.items()]
+    steps = flow.lifecycle.templates if flow.lifecycle else {}
+    return refs + [(f"lifecycle.templates.{slug}", t) for slug, t in steps.items()]
 
 
 def _phrases(texts: tuple[str, ...]) -> tuple[Phrase, ...]:

@@ -160,6 +160,17 @@ class SubTaskDef(_Model):
         return value
 
 
+class Lifecycle(_Model):
+    """What the case does as its sub-tasks move (handlers/lifecycle.py)."""
+
+    done_statuses: tuple[str, ...] = ("Done",)
+    done_category: bool = False
+    templates: dict[str, str] = Field(default_factory=dict)
+    confirmation: str | None = None
+    resolve_transition: str = Field(default="Resolve this issue", min_length=1)
+    tracking_done_transition: str = Field(default="Done", min_length=1)
+
+
 class Workflow(_Model):
     """One workflow: its tracking issue, sub-tasks and templates."""
 
@@ -171,6 +182,7 @@ class Workflow(_Model):
     subtask_issue_type: str = "Sub-task"
     templates: dict[str, str] = Field(default_factory=dict)
     subtasks: tuple[SubTaskDef, ...] = ()
+    lifecycle: Lifecycle | None = None
 
     @field_validator("labels")
     @classmethod
@@ -187,6 +199,11 @@ class Workflow(_Model):
         slugs = [s.slug for s in self.subtasks]
         if len(set(slugs)) != len(slugs):
             raise ValueError("sub-task slugs must be unique")
+        if self.lifecycle is not None:
+            named = [*self.lifecycle.templates, self.lifecycle.confirmation]
+            unknown = [slug for slug in named if slug is not None and slug not in slugs]
+            if unknown:
+                raise ValueError(f"lifecycle names {unknown[0]!r}, which is not a sub-task slug")
         return self
 
 

@@ -1,0 +1,300 @@
+"""The sub-task lifecycle as pure plans: one message per finished step, the last one closes."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mappings as mappings_package
+from bot.context import HandlerContext
+from bot.envelope import parse_jira_envelope
+from bot.events import Event
+from bot.mappings import Mappings, MappingsError, load_mappings
+from bot.mappings_schema import Lifecycle
+from bot.plan import Plan
+from bot.wiring import build_router
+from handlers import lifecycle
+from handlers.lifecycle import moved_to_done, plan_lifecycle
+
+FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
+HELP_PAGE = Path(__file__).resolve().parents[2] / "shared" / "domain"
+TODAY = date(2026, 11, 28)
+VENDORS = ("Promedico ASP", "CGM Huisarts", "Bricks", None)
+STEPS = {
+    "practice_change": ("digid_off", "new_certificate", "dictu_approval", "digid_on"),
+    "renewal": ("receive_certificate", "dictu_check", "complete_renewal"),
+}
+SAYS = {
+    "digid_off": ("staat vanaf nu uit", "beoordeelt de wijziging nu", "DICTU"),
+    "new_certificate": ("nieuwe UZI-servercertificaat van uw praktijk is bij ons binnen",),
+    "dictu_approval": ("DICTU heeft de wijziging goedgekeurd", "weer aan"),
+    "digid_on": ("werkt weer", "weer met DigiD inloggen", "wijziging van uw abonneenummer"),
+    "receive_certificate": ("is bij ons binnen", "doorgestuurd naar DICTU", "drie weken"),
+    "dictu_check": ("DICTU heeft het nieuwe UZI-servercertificaat", "goedgekeurd"),
+    "complete_renewal": ("vernieuwing afgerond", "verdwijnt vanzelf", "is nu in gebruik"),
+}
+NO_ALTERNATIVE = "Met Bricks is er geen andere manier om in te loggen"
+PASSWORD = "gebruikersnaam en wachtwoord"
+
+
+@functools.cache
+def maps() -> Mappings:
+    return load_mappings()
+
+
+def payload(name: str = "lifecycle-subtask-done") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def event(name: str = "lifecycle-subtask-done", data: dict[str, Any] | None = None) -> Event:
+    return parse_jira_envelope(data if data is not None else payload(name), "d1")
+
+
+def case_property(workflow: str, slug: str, vendor: str | None, **facts: Any) -> dict[str, Any]:
+    """The sub-task's `uzibot` property as the reconciler writes it."""
+    found = maps().match_vendor(vendor)
+    base: dict[str, Any] = {
+        "workflow": workflow,
+        "request_key": "UZO-400",
+        "vendor": vendor,
+        "practice_name": "Huisartsenpraktijk De Linde",
+        "abonneenummer": "01234567",
+        "subtasks": {},
+        "tracking_key": "UZO-500",
+        "slug": slug,
+        "parent": "UZO-500",
+    }
+    delivery = found.delivery if found else None
+    if workflow == "practice_change":
+        base.update(kind="abonneenummer", vendor_delivery=delivery)
+    else:
+        base.update(delivery=delivery, deactivation_date=None)
+    return {**base, **facts}
+
+
+def ctx(prop: dict[str, Any] | None, today: date = TODAY) -> HandlerContext:
+    return HandlerContext(
+        mappings=maps(),
+        today=today,
+        tracking_project="UZO",
+        service_desk_project="UZO",
+        case_property=prop,
+    )
+
+
+def plan(workflow: str, slug: str, vendor: str | None = "CGM Huisarts", **facts: Any) -> Plan:
+    found = plan_lifecycle(event(), ctx(case_property(workflow, slug, vendor, **facts)))
+    assert found is not None
+    return found
+
+
+def body(found: Plan) -> str:
+    assert len(found.comments) == 1
+    return found.comments[0].body
+
+
+EVERY_STEP = [(w, s, v) for w, slugs in STEPS.items() for s in slugs for v in VENDORS]
+
+
+@pytest.mark.parametrize(("workflow", "slug", "vendor"), EVERY_STEP)
+def test_each_done_step_posts_one_public_comment(
+    workflow: str, slug: str, vendor: str | None
+) -> None:
+    found = plan(workflow, slug, vendor)
+    comment = found.comments[0]
+    assert (comment.slug, comment.issue_key, comment.public) == (
+        f"lifecycle:{slug}",
+        "UZO-400",
+        True,
+    )
+    text = body(found)
+    for words in SAYS[slug]:
+        assert words in text, (slug, words)
+    assert text.startswith("Goedendag,") and text.rstrip().endswith("Servicedesk Uw Zorg Online")
+    assert found.case is None and found.kind == "note" and found.handler == "lifecycle"
+    closing = slug in ("digid_on", "complete_renewal")
+    assert bool(found.transitions) == closing
+
+
+@pytest.mark.parametrize("workflow", list(STEPS))
+def test_the_confirmation_step_resolves_the_request_and_closes_the_tracking_issue(
+    workflow: str,
+) -> None:
+    found = plan(workflow, STEPS[workflow][-1])
+    moves = [(t.slug, t.issue_key, t.transition) for t in found.transitions]
+    assert moves == [
+        ("lifecycle:resolve", "UZO-400", "Resolve this issue"),
+        ("lifecycle:tracking_done", "UZO-500", "Done"),
+    ]
+
+
+def test_digid_off_for_a_vendor_with_a_fallback_login_or_an_unknown_vendor() -> None:
+    text = body(plan("practice_change", "digid_off", "Promedico ASP"))
+    assert PASSWORD in text and "oude koppelmethode" in text and "*Handleiding*" in text
+    assert "beheer.pharmeon.nl" in text and "Bricks" not in text
+    unknown = body(plan("practice_change", "digid_off", None))
+    assert PASSWORD in unknown and "Werkt uw praktijk met Bricks?" in unknown
+
+
+def test_digid_off_for_bricks_says_plainly_there_is_no_alternative() -> None:
+    text = body(plan("practice_change", "digid_off", "Bricks"))
+    assert NO_ALTERNATIVE in text
+    assert "niet inloggen op het portaal" in text
+    assert PASSWORD not in text and "oude koppelmethode" not in text and "Handleiding" not in text
+
+
+def test_digid_off_mentions_the_new_certificate_only_for_a_new_abonneenummer() -> None:
+    assert "nieuw UZI-servercertificaat" in body(plan("practice_change", "digid_off"))
+    other = body(plan("practice_change", "digid_off", kind="card_holder"))
+    assert "nieuw UZI-servercertificaat" not in other and "de UZI-pashouder" in other
+
+
+def test_dictu_approval_tells_bricks_patients_still_cannot_log_in() -> None:
+    assert "nog niet inloggen" in body(plan("practice_change", "dictu_approval", "Bricks"))
+    assert PASSWORD in body(plan("practice_change", "dictu_approval", "Sanday"))
+
+
+def test_certificate_steps_follow_the_delivery() -> None:
+    assert "CGM Huisarts heeft het ons toegestuurd" in body(plan("renewal", "receive_certificate"))
+    upload = body(plan("renewal", "receive_certificate", "Promedico ASP"))
+    assert "in de beheeromgeving voor ons heeft klaargezet" in upload
+    bricks = body(plan("practice_change", "new_certificate", "Bricks"))
+    assert "toegestuurd" not in bricks and "klaargezet" not in bricks
+
+
+def test_renewal_confirmation_after_the_automatic_switch_off() -> None:
+    late = body(plan("renewal", "complete_renewal", deactivation_date="2026-11-20"))
+    assert "werkt weer" in late and "weer met DigiD inloggen" in late
+    early = body(plan("renewal", "complete_renewal", deactivation_date="2026-12-29"))
+    assert "gewoon door" in early and "werkt weer" not in early
+
+
+def test_practice_name_is_escaped() -> None:
+    text = body(plan("practice_change", "digid_on", practice_name="[x|http://evil.example] *b*"))
+    assert r"\[x\|http\[:\]//evil.example\] \*b\*" in text
+    assert "http://" not in text
+
+
+@pytest.mark.parametrize("name", ["lifecycle-subtask-reopened", "lifecycle-subtask-started"])
+def test_other_status_changes_do_nothing(name: str) -> None:
+    prop = case_property("practice_change", "digid_on", "Promedico ASP")
+    assert plan_lifecycle(event(name), ctx(prop)) is None
+
+
+def _edited(change: Any) -> Event:
+    data = copy.deepcopy(payload())
+    change(data)
+    return event(data=data)
+
+
+NOT_OURS = {
+    "no status change (only the resolution)": lambda d: d["changelog"]["items"].pop(),
+    "no changelog": lambda d: d.pop("changelog"),
+    "not a sub-task": lambda d: d["issue"]["fields"]["issuetype"].update(subtask=False),
+    "not labelled": lambda d: d["issue"]["fields"].update(labels=["other"]),
+}
+
+
+@pytest.mark.parametrize("change", list(NOT_OURS.values()), ids=list(NOT_OURS))
+def test_events_that_are_not_a_finished_step_of_ours(change: Any) -> None:
+    prop = case_property("practice_change", "digid_off", "Promedico ASP")
+    assert plan_lifecycle(_edited(change), ctx(prop)) is None
+
+
+BAD_PROPERTIES: dict[str, dict[str, Any] | None] = {
+    "no property": None,
+    "question workflow": {"workflow": "question"},
+    "unknown workflow": {"workflow": "onboarding"},
+    "unknown slug": {"slug": "digid_maybe"},
+    "no slug": {"slug": None},
+    "request key not a key": {"request_key": "UZO 400; DROP"},
+    "no tracking key at all": {"tracking_key": None, "parent": None},
+}
+
+
+@pytest.mark.parametrize("edit", list(BAD_PROPERTIES.values()), ids=list(BAD_PROPERTIES))
+def test_a_missing_or_foreign_case_property_does_nothing(edit: dict[str, Any] | None) -> None:
+    prop = None if edit is None else {**case_property("practice_change", "digid_on", None), **edit}
+    data = copy.deepcopy(payload())
+    data["issue"]["fields"].pop("parent")
+    assert plan_lifecycle(event(data=data), ctx(prop)) is None
+
+
+def test_tracking_key_falls_back_to_the_parent() -> None:
+    prop = {**case_property("renewal", "complete_renewal", None), "tracking_key": None}
+    found = plan_lifecycle(event(), ctx(prop))
+    assert found is not None and found.transitions[1].issue_key == "UZO-500"
+
+
+def test_done_status_names_are_configurable_and_the_category_is_opt_in() -> None:
+    done = event()
+    assert moved_to_done(done, Lifecycle())
+    assert not moved_to_done(done, Lifecycle(done_statuses=("Gereed",)))
+    gereed = copy.deepcopy(payload())
+    gereed["changelog"]["items"][-1]["toString"] = "Gereed"
+    gereed["issue"]["fields"]["status"]["name"] = "Gereed"
+    assert moved_to_done(event(data=gereed), Lifecycle(done_statuses=("gereed",)))
+    assert not moved_to_done(event(data=gereed), Lifecycle())
+    assert moved_to_done(event(data=gereed), Lifecycle(done_category=True))
+    assert not moved_to_done(event("lifecycle-subtask-reopened"), Lifecycle(done_category=True))
+
+
+def test_router_listens_to_updates_and_is_composed() -> None:
+    assert lifecycle.router.event_names() == {"jira:issue_updated"}
+    prop = case_property("renewal", "dictu_check", None)
+    handlers = [p.handler for p in build_router().dispatch(event(), ctx(prop))]
+    assert handlers == ["lifecycle"]
+
+
+def test_mappings_name_a_template_per_step() -> None:
+    for workflow, slugs in STEPS.items():
+        flow = maps().workflow(workflow).lifecycle
+        assert flow is not None and sorted(flow.templates) == sorted(slugs)
+        assert flow.confirmation == slugs[-1]
+
+
+@pytest.fixture
+def copy_dir(tmp_path: Path) -> Path:
+    source = Path(mappings_package.__file__).resolve().parent
+    target = tmp_path / "mappings"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target
+
+
+def test_lifecycle_mappings_are_checked(copy_dir: Path) -> None:
+    flows = copy_dir / "workflows.toml"
+    good = flows.read_text(encoding="utf-8")
+    wrong = good.replace('confirmation = "digid_on"', 'confirmation = "digid_onn"')
+    flows.write_text(wrong, encoding="utf-8")
+    with pytest.raises(MappingsError, match="'digid_onn', which is not a sub-task slug"):
+        load_mappings(copy_dir)
+    flows.write_text(good.replace("lifecycle_dictu_check.j2", "lifecycle_x.j2"), encoding="utf-8")
+    with pytest.raises(MappingsError, match=r"renewal\.lifecycle\.templates\.dictu_check"):
+        load_mappings(copy_dir)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-zà-ÿ0-9]+", text.lower())
+
+
+def test_step_messages_are_our_own_words() -> None:
+    path = HELP_PAGE / "helppage-uzi-servercertificaat-vernieuwen.txt"
+    if not path.exists():
+        pytest.skip("the shared help page is not beside the project")
+    page = _words(path.read_text(encoding="utf-8"))
+    runs = {tuple(page[i : i + 6]) for i in range(len(page) - 5)}
+    for workflow, slug, vendor in EVERY_STEP:
+        words = _words(body(plan(workflow, slug, vendor)))
+        copied = [
+            words[i : i + 6] for i in range(len(words) - 5) if tuple(words[i : i + 6]) in runs
+        ]
+        assert copied == [], (slug, vendor, copied)
