@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     max_cert_bytes: int = Field(default=256 * 1024, ge=1024)
     lease_seconds: float = Field(default=300.0, gt=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
-    worker_max_attempts: int = Field(default=20, ge=1)
+    worker_max_attempts: int = Field(default=25, ge=1)
     worker_backoff_base_seconds: float = Field(default=30.0, gt=0)
     worker_backoff_cap_seconds: float = Field(default=6 * 3600.0, gt=0)
     jira_max_attempts: int = Field(default=4, ge=1)

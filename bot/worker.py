@@ -22,7 +22,7 @@ log = logging.getLogger("uzibot.worker")
 class RetrySchedule:
     """Exponential backoff with jitter over days: base * 2**n, capped, then park."""
 
-    max_attempts: int = 20
+    max_attempts: int = 25
     base_seconds: float = 30.0
     cap_seconds: float = 6 * 3600.0
 
