@@ -84,7 +84,7 @@ def main() -> int:
             update = sum(services.gateway.stats.values())
             writes = new.get("POST", 0) + new.get("PUT", 0)
             print(f"{label:36}{sum(new.values()):>10}{writes:>8}{replay:>8}{update:>8}")
-        services.store.engine.dispose()
+        services.store.close()
     return 0
 
 

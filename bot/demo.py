@@ -78,7 +78,7 @@ def run_demo(out: TextIO) -> int:
         )
         for _name, payload, _ in examples:
             print(describe_request(sandbox, payload["issue"]["key"]), file=out)
-        services.store.engine.dispose()
+        services.store.close()
     return 0
 
 

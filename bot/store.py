@@ -58,6 +58,7 @@ class Store:
         self.clock = clock
         self.is_postgres = engine.dialect.name == "postgresql"
         self._checkpointer: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # -- inbox ---------------------------------------------------------------
     def add_delivery(
@@ -262,18 +263,31 @@ class Store:
         """SQLite only: fold the WAL into the database in the background, once a second."""
         if self.engine.dialect.name != "sqlite" or self._checkpointer is not None:
             return
-
-        def run() -> None:
-            while True:
-                time.sleep(every_seconds)
-                try:
-                    with self.engine.connect() as conn:
-                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                except Exception:
-                    log.exception("WAL checkpoint failed")
-
-        self._checkpointer = threading.Thread(target=run, name="uzibot-checkpoint", daemon=True)
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop,
+            args=(every_seconds,),
+            name="uzibot-checkpoint",
+            daemon=True,
+        )
         self._checkpointer.start()
+
+    def _checkpoint_loop(self, every_seconds: float) -> None:
+        failures = 0
+        while not self._stop.wait(every_seconds):
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                if failures == 3:  # the database is gone or broken: say so once, then stop
+                    log.error("WAL checkpoints failing, checkpointer stops: %s", exc)
+                    return
+
+    def close(self) -> None:
+        """Stop the checkpointer and release the connections."""
+        self._stop.set()
+        self.engine.dispose()
 
     def ping(self) -> bool:
         """True when the database answers."""

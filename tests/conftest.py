@@ -8,6 +8,14 @@ import pytest
 import responses
 
 from tests.fakejira import FakeJira
+from tests.harness import close_open_stores
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    """Every store a test opened through the harness is closed when the test ends."""
+    yield
+    close_open_stores()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.settings import Settings, load_settings
 from bot.signature import sign
+from bot.store import Store
 from bot.wiring import Services, build_services
 from tests.fakejira import FakeJira
 
@@ -92,6 +93,15 @@ class Harness:
         return int(self.fake.count(writes_only=True, ok_only=True))
 
 
+OPEN_STORES: list[Store] = []
+
+
+def close_open_stores() -> None:
+    """Stop the background threads and connections of every harness made in a test."""
+    while OPEN_STORES:
+        OPEN_STORES.pop().close()
+
+
 def make_harness(
     fake: FakeJira,
     tmp_path: Path,
@@ -120,4 +130,5 @@ def make_harness(
         settings, clock=clock, today=lambda: TODAY, sleep=sleeps.append, on_effect=on_effect
     )
     app = create_app(settings, services)
+    OPEN_STORES.append(services.store)
     return Harness(fake, settings, services, app, TestClient(app), clock, sleeps)

@@ -43,4 +43,4 @@ def test_two_workers_on_postgres_share_the_inbox(fake_jira: FakeJira, tmp_path: 
         assert h.services.store.counts() == {"done": 60}
         for p in payloads:
             assert_one_complete_case(fake_jira, p["issue"]["key"], subtasks=3)
-        h.services.store.engine.dispose()
+        h.services.store.close()

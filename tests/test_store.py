@@ -26,12 +26,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path / 'inbox.db'}", clock)
         yield s
-        s.engine.dispose()
+        s.close()
     else:
         with fresh_database() as url:
             s = open_store(url, clock)
             yield s
-            s.engine.dispose()
+            s.close()
 
 
 def test_a_delivery_id_is_stored_once(store: Store) -> None:
@@ -101,7 +101,7 @@ def test_concurrent_claims_never_hand_out_the_same_delivery(store: Store) -> Non
 
 def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    open_store(url).engine.dispose()
+    open_store(url).close()
     s = open_store(url)
     with s.engine.connect() as conn:
         from sqlalchemy import text
