@@ -32,27 +32,15 @@ def main() -> int:
     import asyncio
 
     from bot.app import create_app
-    from bot.demo import DEMO_SECRET, post_twice
-    from bot.sandbox import DEFAULT_BOT_ACCOUNT, JiraSandbox
-    from bot.settings import load_settings
+    from bot.demo import post_twice, sandbox_settings
+    from bot.sandbox import JiraSandbox
     from bot.wiring import build_services
 
     sandbox = JiraSandbox()
     session = requests.Session()
     sandbox.mount(session)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(
-            {
-                "JIRA_URL": sandbox.base_url,
-                "JIRA_USER": "bench@example.org",
-                "JIRA_API_TOKEN": "sandbox-api-token",
-                "WEBHOOK_SECRET": DEMO_SECRET,
-                "SERVICE_DESK_PROJECT": "UZO",
-                "DATABASE_URL": f"sqlite:///{tmp}/b.db",
-                "BOT_ACCOUNT_ID": DEFAULT_BOT_ACCOUNT,
-            },
-            env_file=None,
-        )
+        settings = sandbox_settings(sandbox, f"sqlite:///{tmp}/b.db")
         services = build_services(settings, session=session)
         app = create_app(settings, services)
         services.gateway.field_ids(services.mappings.field_names())  # the one-time lookup

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from bot.app import create_app
 from bot.sandbox import DEFAULT_BOT_ACCOUNT, JiraSandbox
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.signature import sign
 from bot.wiring import build_services
 
@@ -40,24 +40,29 @@ def bundled_examples() -> list[tuple[str, dict[str, Any], dict[str, bytes]]]:
     return out
 
 
+def sandbox_settings(sandbox: JiraSandbox, database_url: str) -> Settings:
+    """Settings that point the bot at the in-memory sandbox site (demo and bench)."""
+    return load_settings(
+        {
+            "JIRA_URL": sandbox.base_url,
+            "JIRA_USER": "uzibot@example.com",
+            "JIRA_API_TOKEN": "sandbox-api-token",
+            "WEBHOOK_SECRET": DEMO_SECRET,
+            "SERVICE_DESK_PROJECT": "UZO",
+            "DATABASE_URL": database_url,
+            "BOT_ACCOUNT_ID": DEFAULT_BOT_ACCOUNT,
+        },
+        env_file=None,
+    )
+
+
 def run_demo(out: TextIO) -> int:
     """Post every bundled example through the real app, run the worker, print what Jira holds."""
     sandbox = JiraSandbox()
     session = requests.Session()
     sandbox.mount(session)
     with tempfile.TemporaryDirectory(prefix="uzibot-demo-") as tmp:
-        settings = load_settings(
-            {
-                "JIRA_URL": sandbox.base_url,
-                "JIRA_USER": "uzibot@example.com",
-                "JIRA_API_TOKEN": "sandbox-api-token",
-                "WEBHOOK_SECRET": DEMO_SECRET,
-                "SERVICE_DESK_PROJECT": "UZO",
-                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'demo.db'}",
-                "BOT_ACCOUNT_ID": DEFAULT_BOT_ACCOUNT,
-            },
-            env_file=None,
-        )
+        settings = sandbox_settings(sandbox, f"sqlite:///{Path(tmp) / 'demo.db'}")
         services = build_services(settings, session=session)
         logging.getLogger().setLevel(logging.WARNING)
         app = create_app(settings, services)

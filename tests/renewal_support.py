@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 
 from bot.certmodel import CertReport
 from bot.certs import read_certificate
+from bot.cli_plan import example_field_ids
 from bot.context import HandlerContext
 from bot.envelope import parse_jira_envelope
 from bot.events import Event
@@ -23,14 +24,7 @@ from tests import certgen as g
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 TODAY = date(2027, 2, 1)
-FIELD_IDS = {
-    "Praktijknaam": "customfield_10050",
-    "Abonneenummer": "customfield_10051",
-    "HIS/AIS-leverancier": "customfield_10052",
-    "Soort wijziging": "customfield_10053",
-    "Oude waarde": "customfield_10054",
-    "Nieuwe waarde": "customfield_10055",
-}
+FIELD_IDS = example_field_ids()
 ISSUED = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.cli_plan import example_field_ids
 from bot.context import HandlerContext
 from bot.envelope import parse_jira_envelope
 from bot.events import Event
@@ -23,14 +24,7 @@ from handlers.classify import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
-FIELD_IDS = {
-    "Praktijknaam": "customfield_10050",
-    "Abonneenummer": "customfield_10051",
-    "HIS/AIS-leverancier": "customfield_10052",
-    "Soort wijziging": "customfield_10053",
-    "Oude waarde": "customfield_10054",
-    "Nieuwe waarde": "customfield_10055",
-}
+FIELD_IDS = example_field_ids()
 REQUEST_TYPE_NAMES = {
     "101": "Wijziging praktijkgegevens",
     "102": "Abonneenummer (OIN) gewijzigd",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli_plan import example_field_ids
 from bot.context import HandlerContext
 from bot.envelope import parse_jira_envelope
 from bot.events import Event
@@ -21,14 +22,7 @@ from handlers.triage import plan_triage
 from tests.test_markup import live_markup
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
-FIELD_IDS = {
-    "Praktijknaam": "customfield_10050",
-    "Abonneenummer": "customfield_10051",
-    "HIS/AIS-leverancier": "customfield_10052",
-    "Soort wijziging": "customfield_10053",
-    "Oude waarde": "customfield_10054",
-    "Nieuwe waarde": "customfield_10055",
-}
+FIELD_IDS = example_field_ids()
 BASE_TITLES = {
     "digid_off": "DigiD-koppeling uitschakelen",
     "dictu_approval": "Goedkeuring DICTU",
