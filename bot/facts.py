@@ -9,7 +9,7 @@ from typing import Protocol
 from bot.certmodel import CertReport
 from bot.certs import read_certificate
 from bot.events import Event
-from bot.jira_errors import AttachmentTooLarge, JiraRetryable
+from bot.jira_errors import AttachmentTooLarge, JiraError, JiraRetryable
 
 log = logging.getLogger("uzibot.facts")
 
@@ -36,36 +36,27 @@ def read_attached_certificates(
         if not looks_like_certificate(attachment.filename):
             continue
         if attachment.size > max_bytes:
-            reports.append(
-                read_certificate(
-                    b"", attachment.filename, today=today, max_bytes=max_bytes
-                ).model_copy(
-                    update={
-                        "problems": (
-                            f"The file is larger than {max_bytes} bytes and was not read.",
-                        )
-                    }
-                )
-            )
+            reports.append(_unread(attachment.filename, f"larger than {max_bytes} bytes"))
             continue
         try:
             data = source.attachment_bytes(attachment.id, max_bytes=max_bytes)
-        except Exception as exc:
-            if isinstance(exc, JiraRetryable):
-                raise
-            reason = (
-                "The file is larger than the size limit and was not read."
-                if isinstance(exc, AttachmentTooLarge)
-                else f"The attachment could not be downloaded from Jira: {exc}"
-            )
+        except JiraRetryable:
+            raise  # Jira is busy or down: the whole delivery is retried later
+        except AttachmentTooLarge:
+            reports.append(_unread(attachment.filename, f"larger than {max_bytes} bytes"))
+            continue
+        except JiraError as exc:
             log.warning("attachment %s on %s not read: %s", attachment.id, event.issue_key, exc)
-            reports.append(
-                read_certificate(
-                    b"", attachment.filename, today=today, max_bytes=max_bytes
-                ).model_copy(update={"problems": (reason,)})
-            )
+            reports.append(_unread(attachment.filename, f"not downloadable from Jira ({exc})"))
             continue
         reports.append(
             read_certificate(data, attachment.filename, today=today, max_bytes=max_bytes)
         )
     return reports
+
+
+def _unread(filename: str, why: str) -> CertReport:
+    """The report for an attachment that was not read at all."""
+    return CertReport(
+        file=filename, verdict="unparseable", problems=(f"The file was not read: {why}.",)
+    )
