@@ -37,7 +37,6 @@ class Processor:
     today: Callable[[], date]
     max_cert_bytes: int
     bot_account_id: str = ""
-    on_event_applied: Callable[[Event, list[str]], None] | None = None
 
     def account_id(self) -> str:
         """The bot's own account id: from settings, else asked once from GET /myself."""
@@ -132,8 +131,6 @@ class Processor:
         applied: list[str] = []
         for plan in plans:
             applied += self.reconciler.apply(plan, delivery.id)
-        if self.on_event_applied is not None:
-            self.on_event_applied(event, applied)
         log.info(
             "delivery %s (%s %s): %d effects applied",
             delivery.id,
