@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.signature import sign
 from tests.fakejira import FakeJira
@@ -136,3 +137,19 @@ def _tracking_key(fake: FakeJira, payload: dict[str, object]) -> str:
     assert len(links) == 1, links
     link = links[0]
     return str(link.source if link.target == request_key else link.target)
+
+
+def test_store_failure_answers_503_so_jira_retries(
+    fake_jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+
+    def broken(_rows: object) -> list[bool]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(h.services.store, "add_deliveries", broken)
+    answer = h.post(load_fixture(FIXTURE), delivery_id="d503")
+    assert answer.status_code == 503
+    assert answer.json() == {"status": "unavailable", "delivery": "d503"}
+    monkeypatch.undo()
+    assert h.post(load_fixture(FIXTURE), delivery_id="d503").status_code == 202
