@@ -7,6 +7,8 @@ from typing import Any
 
 from bot.events import Attachment, ChangeItem, Comment, Event
 
+AUTOMATION_EVENT = "jira:issue_updated"
+
 
 class EnvelopeError(ValueError):
     """The JSON is not a Jira webhook envelope; the sentence says what is missing."""
@@ -39,7 +41,9 @@ def check_automation_payload(payload: Any) -> tuple[str, str | None]:
     issue = payload.get("issue")
     if not isinstance(issue, dict) or not isinstance(issue.get("key"), str):
         raise EnvelopeError("an automation request must carry 'issue' with a 'key'")
-    name = payload.get("event") if isinstance(payload.get("event"), str) else "automation:issue"
+    # An Automation-format request is a "look at this issue again": it is handled like an
+    # update, and the worker re-reads the issue from Jira before routing it.
+    name = payload.get("event") if isinstance(payload.get("event"), str) else AUTOMATION_EVENT
     return str(name), issue["key"]
 
 

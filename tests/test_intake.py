@@ -153,3 +153,30 @@ def test_store_failure_answers_503_so_jira_retries(
     assert answer.json() == {"status": "unavailable", "delivery": "d503"}
     monkeypatch.undo()
     assert h.post(load_fixture(FIXTURE), delivery_id="d503").status_code == 202
+
+
+def test_automation_format_request_reprocesses_the_issue(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    payload = load_fixture(FIXTURE)
+    h.seed(payload)
+    key = payload["issue"]["key"]
+    answer = h.post(
+        {"issue": {"key": key}},
+        path="/webhooks/automation",
+        secret=None,
+        headers={"X-Webhook-Secret": NEW_SECRET},
+        delivery_id="auto-format",
+    )
+    assert answer.status_code == 202
+    assert h.drain() == 1
+    assert h.services.store.get("auto-format").status == "done"  # type: ignore[union-attr]
+    assert len(fake_jira.subtasks(_tracking_key(fake_jira, payload))) == 4
+    bad = h.post(
+        {"issue": {}},
+        path="/webhooks/automation",
+        secret=None,
+        headers={"X-Webhook-Secret": NEW_SECRET},
+    )
+    assert bad.status_code == 422
