@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.cli_plan import example_field_ids
 from bot.context import HandlerContext
-from bot.envelope import parse_jira_envelope
 from bot.events import Event
 from bot.mappings import Mappings, load_mappings
 from handlers.classify import (
@@ -22,9 +18,8 @@ from handlers.classify import (
     read_request_facts,
     read_signals,
 )
+from tests.plan_support import handler_context, load_event
 
-FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
-FIELD_IDS = example_field_ids()
 REQUEST_TYPE_NAMES = {
     "101": "Wijziging praktijkgegevens",
     "102": "Abonneenummer (OIN) gewijzigd",
@@ -41,18 +36,7 @@ def maps() -> Mappings:
 
 @pytest.fixture(scope="module")
 def ctx(maps: Mappings) -> HandlerContext:
-    return HandlerContext(
-        mappings=maps,
-        today=date(2025, 6, 3),
-        tracking_project="UZO",
-        service_desk_project="UZO",
-        field_ids=FIELD_IDS,
-    )
-
-
-def load(name: str) -> Event:
-    with (FIXTURES / f"{name}.json").open(encoding="utf-8") as handle:
-        return parse_jira_envelope(json.load(handle), f"test-{name}")
+    return handler_context(maps, today=date(2025, 6, 3))
 
 
 def request(
@@ -174,13 +158,13 @@ def test_fixtures(
     kind: str | None,
     decided_by: str | None,
 ) -> None:
-    found = classify(load(fixture), ctx)
+    found = classify(load_event(fixture), ctx)
     assert (found.workflow, found.kind, found.decided_by) == (workflow, kind, decided_by)
     assert found.reasons
 
 
 def test_unmapped_request_type_says_so(ctx: HandlerContext) -> None:
-    found = classify(load("undecided-nothing"), ctx)
+    found = classify(load_event("undecided-nothing"), ctx)
     assert found.reasons == (
         'request type "Overig" (105) is not mapped',
         '"Soort wijziging" is empty',
@@ -190,7 +174,7 @@ def test_unmapped_request_type_says_so(ctx: HandlerContext) -> None:
 
 
 def test_two_kinds_are_not_guessed(ctx: HandlerContext) -> None:
-    found = classify(load("undecided-ambiguous"), ctx)
+    found = classify(load_event("undecided-ambiguous"), ctx)
     assert found.kinds_in_text == ("practice_name", "contract_holder")
     assert "the words name more than one kind: practice_name, contract_holder" in found.reasons
 
@@ -284,7 +268,7 @@ def test_is_service_request(ctx: HandlerContext, update: dict[str, Any], expecte
 
 
 def test_request_facts_from_fields(ctx: HandlerContext) -> None:
-    facts = read_request_facts(load("practice_change-abonneenummer-promedico"), ctx)
+    facts = read_request_facts(load_event("practice_change-abonneenummer-promedico"), ctx)
     assert facts.practice_name == "Huisartsenpraktijk De Linde"
     assert (facts.abonneenummer_input, facts.abonneenummer) == ("1234567", "01234567")
     assert facts.vendor is not None and facts.vendor.name == "Promedico ASP"
@@ -293,7 +277,7 @@ def test_request_facts_from_fields(ctx: HandlerContext) -> None:
 
 
 def test_request_facts_vendor_from_text(ctx: HandlerContext) -> None:
-    facts = read_request_facts(load("practice_change-practice_name-vendor-in-text"), ctx)
+    facts = read_request_facts(load_event("practice_change-practice_name-vendor-in-text"), ctx)
     assert facts.vendor is not None and facts.vendor.name == "Promedico ASP"
     assert (facts.vendor_source, facts.vendor_field) == ("text", None)
 

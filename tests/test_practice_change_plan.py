@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from bot.cli_plan import example_field_ids
 from bot.context import HandlerContext
-from bot.envelope import parse_jira_envelope
-from bot.events import Event
 from bot.mappings import load_mappings
 from bot.plan import CaseSpec, CommentSpec, Plan
 from bot.router import Router
 from handlers import practice_change, triage
 from handlers.practice_change import TRACKING_KEY_TOKEN, plan_practice_change
 from handlers.triage import plan_triage
+from tests.plan_support import FIXTURES, handler_context, load_event
 from tests.test_markup import live_markup
 
-FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
-FIELD_IDS = example_field_ids()
 BASE_TITLES = {
     "digid_off": "DigiD-koppeling uitschakelen",
     "dictu_approval": "Goedkeuring DICTU",
@@ -88,22 +82,11 @@ NEW_CERTIFICATE_TITLES = {
 
 @pytest.fixture(scope="module")
 def ctx() -> HandlerContext:
-    return HandlerContext(
-        mappings=load_mappings(),
-        today=date(2025, 6, 3),
-        tracking_project="UZO",
-        service_desk_project="UZO",
-        field_ids=FIELD_IDS,
-    )
-
-
-def load(name: str) -> Event:
-    with (FIXTURES / f"{name}.json").open(encoding="utf-8") as handle:
-        return parse_jira_envelope(json.load(handle), f"test-{name}")
+    return handler_context(load_mappings(), today=date(2025, 6, 3))
 
 
 def plan_for(name: str, ctx: HandlerContext) -> Plan:
-    plan = plan_practice_change(load(name), ctx)
+    plan = plan_practice_change(load_event(name), ctx)
     assert plan is not None, name
     return plan
 
@@ -289,8 +272,8 @@ def test_issue_updated_converges_on_the_same_plan(ctx: HandlerContext) -> None:
 
 
 def test_comment_created_converges_on_the_same_plan(ctx: HandlerContext) -> None:
-    created_event = load("practice_change-abonneenummer-promedico")
-    comment = load("practice_change-abonneenummer-promedico-comment")
+    created_event = load_event("practice_change-abonneenummer-promedico")
+    comment = load_event("practice_change-abonneenummer-promedico-comment")
     assert comment.comment is not None and comment.comment.public
     assert comment.actor_type == "customer"
     # Jira sends only a few issue fields with comment events: nothing to decide on, no new case.
@@ -321,7 +304,7 @@ def test_routers_declare_their_events() -> None:
     ["question-vraag-stellen", "renewal-request-type", "undecided-nothing", "undecided-ambiguous"],
 )
 def test_practice_change_ignores_other_requests(ctx: HandlerContext, fixture: str) -> None:
-    assert plan_practice_change(load(fixture), ctx) is None
+    assert plan_practice_change(load_event(fixture), ctx) is None
 
 
 @pytest.mark.parametrize(
@@ -335,13 +318,13 @@ def test_practice_change_ignores_other_requests(ctx: HandlerContext, fixture: st
 def test_own_issues_and_other_projects_are_left_alone(
     ctx: HandlerContext, update: dict[str, object]
 ) -> None:
-    event = load("practice_change-abonneenummer-promedico").model_copy(update=update)
+    event = load_event("practice_change-abonneenummer-promedico").model_copy(update=update)
     assert plan_practice_change(event, ctx) is None
     assert plan_triage(event, ctx) is None
 
 
 def test_triage_note_when_nothing_decides(ctx: HandlerContext) -> None:
-    plan = plan_triage(load("undecided-nothing"), ctx)
+    plan = plan_triage(load_event("undecided-nothing"), ctx)
     assert plan is not None
     assert (plan.handler, plan.kind, plan.case) == ("triage", "note", None)
     (note,) = plan.comments
@@ -352,7 +335,7 @@ def test_triage_note_when_nothing_decides(ctx: HandlerContext) -> None:
 
 
 def test_triage_lists_the_kinds_found(ctx: HandlerContext) -> None:
-    plan = plan_triage(load("undecided-ambiguous"), ctx)
+    plan = plan_triage(load_event("undecided-ambiguous"), ctx)
     assert plan is not None
     body = plan.comments[0].body
     assert "* Kinds named in the words: practice name, contract holder" in body
@@ -369,13 +352,13 @@ def test_triage_lists_the_kinds_found(ctx: HandlerContext) -> None:
     ],
 )
 def test_triage_stays_quiet_when_something_decides(ctx: HandlerContext, fixture: str) -> None:
-    assert plan_triage(load(fixture), ctx) is None
+    assert plan_triage(load_event(fixture), ctx) is None
 
 
 def test_composed_router_gives_one_plan_per_request(ctx: HandlerContext) -> None:
     router = Router(practice_change.router, triage.router)
     for path in sorted(FIXTURES.glob("*.json")):
-        event = load(path.stem)
+        event = load_event(path.stem)
         handlers = {plan.handler for plan in router.dispatch(event, ctx)}
         if path.stem.startswith("undecided-"):
             assert handlers == {"triage"}
