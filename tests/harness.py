@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.settings import Settings, load_settings
 from bot.signature import sign
 from bot.store import Store
 from bot.wiring import Services, build_services
+from tests.asgi_client import AppClient
 from tests.fakejira import FakeJira
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
@@ -52,13 +52,13 @@ class Clock:
 
 @dataclass
 class Harness:
-    """The real app, its services and a TestClient; Jira is the fake behind `responses`."""
+    """The real app, its services and a client; Jira is the fake behind `responses`."""
 
     fake: FakeJira
     settings: Settings
     services: Services
     app: FastAPI
-    client: TestClient
+    client: AppClient
     clock: Clock
     sleeps: list[float] = field(default_factory=list)
 
@@ -131,4 +131,4 @@ def make_harness(
     )
     app = create_app(settings, services)
     OPEN_STORES.append(services.store)
-    return Harness(fake, settings, services, app, TestClient(app), clock, sleeps)
+    return Harness(fake, settings, services, app, AppClient(app), clock, sleeps)
