@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,12 @@ def test_serve_without_jira_url_exits_2_and_names_it(tmp_path: Path) -> None:
 def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("\n".join(f"{k}={v}" for k, v in GOOD.items()))
     assert load_settings().service_desk_project == "UZO"
+
+
+def test_readme_settings_table_lists_exactly_the_settings() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE))
+    from bot.settings import Settings
+
+    assert documented == {name.upper() for name in Settings.model_fields}
