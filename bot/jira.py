@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
-from urllib.parse import quote
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import requests
 
@@ -27,23 +26,14 @@ from bot.jira_models import (
     link_operation,
 )
 from bot.jira_retry import RetryPolicy
+from bot.jira_site import API, SERVICEDESK_API, JiraSiteReads, _or_none, _seg
 
 log = logging.getLogger(__name__)
 
-API = "rest/api/3"
-SERVICEDESK_API = "rest/servicedeskapi"
 BULK_LIMIT = 50
-REQUEST_TYPE_SCHEMA = "com.atlassian.servicedesk:vp-origin"
-
-T = TypeVar("T")
 
 
-def _seg(value: str) -> str:
-    """A path segment from a value that may come from a payload: fully percent-encoded."""
-    return quote(str(value), safe="")
-
-
-class JiraGateway:
+class JiraGateway(JiraSiteReads):
     """Typed Jira operations with explicit v3/servicedesk paths; every call goes through the
     retry policy (bot.jira_retry) and returns plain Python types. Thread-safe."""
 
@@ -77,54 +67,6 @@ class JiraGateway:
     def close(self) -> None:
         """Release the HTTP connections."""
         self._http.close()
-
-    # --- site, user, fields ----------------------------------------------------------------
-
-    def myself(self) -> str:
-        """The account id of the bot's user."""
-        return str(self._http.call_dict("GET", f"{API}/myself")["accountId"])
-
-    def server_info(self) -> JSONDict:
-        """Site information (base URL, version, deployment type)."""
-        return self._http.call_dict("GET", f"{API}/serverInfo")
-
-    def project(self, key: str) -> JSONDict | None:
-        """A project by key or id, None when it does not exist or is not visible."""
-        return _or_none(lambda: self._http.call_dict("GET", f"{API}/project/{_seg(key)}"))
-
-    def fields(self) -> list[JSONDict]:
-        """All fields of the site; fetched once per gateway (even across threads) and cached."""
-        with self._lock:
-            if self._fields is None:
-                data = self._http.call("GET", f"{API}/field")
-                self._fields = [f for f in data or [] if isinstance(f, dict)]
-            return list(self._fields)
-
-    def field_ids(self, names: Iterable[str]) -> dict[str, str]:
-        """Field ids by display name (an id maps to itself); unknown names are left out."""
-        fields = self.fields()
-        ids = {str(f.get("id")) for f in fields}
-        result: dict[str, str] = {}
-        for name in names:
-            if name in ids:
-                result[name] = name
-                continue
-            matches = [str(f["id"]) for f in fields if f.get("name") == name]
-            if not matches:
-                folded = name.casefold()
-                matches = [str(f["id"]) for f in fields if str(f.get("name")).casefold() == folded]
-            if len(matches) > 1:
-                log.warning("Field name %r is ambiguous %s; using %s", name, matches, matches[0])
-            if matches:
-                result[name] = matches[0]
-        return result
-
-    def request_type_field_id(self) -> str | None:
-        """The id of the JSM request type field (schema `vp-origin`), None when absent."""
-        for f in self.fields():
-            if (f.get("schema") or {}).get("custom") == REQUEST_TYPE_SCHEMA:
-                return str(f["id"])
-        return None
 
     # --- issues ----------------------------------------------------------------------------
 
@@ -256,14 +198,7 @@ class JiraGateway:
 
     def request_comments(self, key: str) -> list[JSONDict]:
         """All comments (public and internal) on a portal request, every page."""
-        path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
-        comments: list[JSONDict] = []
-        while True:
-            data = self._http.call_dict("GET", path, params={"start": len(comments), "limit": 100})
-            values = data.get("values") or []
-            comments += values
-            if data.get("isLastPage", True) or not values:
-                return comments
+        return self.servicedesk_pages(f"{SERVICEDESK_API}/request/{_seg(key)}/comment")
 
     # --- attachments -----------------------------------------------------------------------
 
@@ -285,14 +220,6 @@ def _issue_update(fields: Mapping[str, Any], properties: Mapping[str, Any]) -> J
     if properties:
         update["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
     return update
-
-
-def _or_none(fn: Callable[[], T]) -> T | None:
-    """The result of `fn`, or None when Jira answers 404."""
-    try:
-        return fn()
-    except JiraNotFound:
-        return None
 
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adf import text_to_adf
@@ -27,9 +27,13 @@ class CaseLayout:
     """Where and as what the case's issues are created (from settings and mappings)."""
 
     tracking_project: str
-    tracking_issue_type: str = "Task"
-    subtask_issue_type: str = "Sub-task"
+    issue_types: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """workflow -> (tracking issue type, sub-task issue type); others use Task/Sub-task."""
     link_type: str = "Relates"
+
+    def types_for(self, workflow: str) -> tuple[str, str]:
+        """(tracking issue type, sub-task issue type) of a workflow."""
+        return self.issue_types.get(workflow, ("Task", "Sub-task"))
 
 
 class Reconciler:
@@ -120,7 +124,7 @@ class Reconciler:
     def _case_fields(self, case: CaseSpec) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "project": {"key": self.layout.tracking_project},
-            "issuetype": {"name": self.layout.tracking_issue_type},
+            "issuetype": {"name": self.layout.types_for(case.workflow)[0]},
             "summary": case.summary[:250],
             "description": text_to_adf(case.description),
             "labels": list(case.labels),
@@ -197,7 +201,7 @@ class Reconciler:
             [
                 {
                     "project": {"key": self.layout.tracking_project},
-                    "issuetype": {"name": self.layout.subtask_issue_type},
+                    "issuetype": {"name": self.layout.types_for(case.workflow)[1]},
                     "parent": {"key": parent},
                     "summary": sub.summary[:250],
                     "description": text_to_adf(sub.description),

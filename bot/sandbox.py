@@ -184,7 +184,7 @@ class JiraSandbox:
         description: str = "",
         fields: Mapping[str, Any] | None = None,
         reporter_account_id: str = "qm:practice-1",
-        request_type: tuple[str, str] = ("11", "Praktijkgegevens wijzigen"),
+        request_type: tuple[str, str] = ("101", "Wijziging praktijkgegevens"),
     ) -> IssueState:
         """A portal request in the service desk project (fields by id, e.g. customfield_10050)."""
         desk = next(p for p in self.site.projects.values() if p.service_desk_id)

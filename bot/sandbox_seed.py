@@ -152,9 +152,11 @@ LINK_TYPES = (
 )
 
 REQUEST_TYPES = (
-    ("11", "Praktijkgegevens wijzigen"),
-    ("12", "UZI-servercertificaat vernieuwen"),
-    ("13", "Vraag over de DigiD-koppeling"),
+    ("101", "Wijziging praktijkgegevens"),
+    ("102", "Abonneenummer (OIN) gewijzigd"),
+    ("103", "UZI-servercertificaat vernieuwen"),
+    ("104", "Vraag stellen"),
+    ("105", "Overig"),
 )
 
 VENDORS = (

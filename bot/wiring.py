@@ -76,7 +76,13 @@ def build_services(
         timeout=settings.jira_timeout_seconds,
     )
     router = build_router()
-    layout = CaseLayout(tracking_project=settings.tracking_project)
+    layout = CaseLayout(
+        tracking_project=settings.tracking_project,
+        issue_types={
+            name: (flow.tracking_issue_type, flow.subtask_issue_type)
+            for name, flow in mappings.workflows.items()
+        },
+    )
     reconciler = Reconciler(gateway, store, layout, on_effect=on_effect)
     metrics = create_metrics()
     processor = Processor(

@@ -78,6 +78,9 @@ def test_check_reports_every_step_against_the_site(
     assert "ok    jira auth: signed in as account 557058:uzibot-bot" in text
     assert "ok    tracking project TRK" in text
     assert "Praktijknaam=customfield_10050" in text and "request type=customfield_10010" in text
+    assert "ok    link type: Relates" in text
+    assert "ok    request types: service desk 1: 4 mapped request types found" in text
+    assert "ok    tracking project TRK: " in text and "Sub-task, Task" in text
     assert text.rstrip().endswith("all checks passed")
     monkeypatch.setenv("TRACKING_PROJECT", "NOPE")
     out = io.StringIO()
