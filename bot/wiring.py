@@ -45,9 +45,11 @@ def today_in_amsterdam() -> date:
 
 def build_router() -> Router:
     """Compose every concern's router in one place."""
-    from handlers import lifecycle, practice_change, renewal, triage
+    from handlers import lifecycle, practice_change, question, renewal, triage
 
-    return Router(practice_change.router, renewal.router, triage.router, lifecycle.router)
+    return Router(
+        practice_change.router, renewal.router, question.router, triage.router, lifecycle.router
+    )
 
 
 def build_services(

@@ -1,0 +1,36 @@
+"""Acknowledges a practice's question at once, so the practice knows it reached the desk."""
+
+from __future__ import annotations
+
+from bot.context import HandlerContext
+from bot.events import Event
+from bot.plan import CommentSpec, Plan
+from bot.router import Router
+from handlers.classify import classify, is_service_request
+
+ACK_SLUG = "question:ack"
+
+router = Router()
+
+
+@router.register("jira:issue_created")
+def plan_question(event: Event, ctx: HandlerContext) -> Plan | None:
+    """A public acknowledgement for a new request recognised as a question; None otherwise.
+
+    Only on creation: a question is answered by a person, and later updates of the request
+    must not make the bot speak again.
+    """
+    if not is_service_request(event, ctx) or event.issue_key is None:
+        return None
+    if classify(event, ctx).workflow != "question":
+        return None
+    template = ctx.mappings.workflow("question").templates["ack"]
+    ack = CommentSpec(
+        slug=ACK_SLUG, issue_key=event.issue_key, body=ctx.mappings.render(template), public=True
+    )
+    return Plan(
+        handler="question",
+        summary=f"question {event.issue_key}: public acknowledgement",
+        comments=(ack,),
+        kind="note",
+    )
