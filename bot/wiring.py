@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bot.db import open_store
 from bot.jira import JiraGateway
 from bot.jira_retry import RetryPolicy
 from bot.mappings import Mappings, load_mappings
@@ -18,7 +19,7 @@ from bot.processor import Processor
 from bot.reconciler import CaseLayout, Reconciler
 from bot.router import Router
 from bot.settings import Settings
-from bot.store import Store, open_store
+from bot.store import Store
 from bot.worker import RetrySchedule, Worker
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.certs import read_certificate
+from bot.db import open_store
 from bot.registry import certificates_for, record_certificates
-from bot.store import open_store
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import TODAY, load_fixture, make_harness

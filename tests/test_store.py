@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store, open_store
+from bot.db import open_store
+from bot.store import Store
 from tests.pgdb import fresh_database
 
 
