@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.cert_chain import ChainResult, load_pem_directory_certificates, shipped_trust_store
-from bot.certmodel import CertReport
 from bot.certs import read_certificate
 from tests import certgen as g
+from tests.cert_support import FQDN, bad_signature, read
 
-TODAY = date(2026, 6, 1)
 CA_DIR = Path(__file__).resolve().parent.parent / "bot" / "ca"
-FQDN = "zorg.praktijkdelinde.nl"
-
-
-def read(data: bytes, name: str = "upload.pem", **kwargs: Any) -> CertReport:
-    return read_certificate(data, name, today=TODAY, **kwargs)
-
-
-def bad_signature(subject: str, issuer: str) -> str:
-    return (
-        f"The signature of {subject!r} does not verify against the shipped UZI CA named "
-        f"{issuer!r}: it was not issued by that CA, or it was altered."
-    )
 
 
 def test_generated_leaf_against_shipped_ca_is_a_bad_signature() -> None:

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 
-from bot.certmodel import CertReport
 from bot.certs import KEY_SENTENCE, TEST_SENTENCE, read_certificate
 from tests import certgen as g
-
-TODAY = date(2026, 6, 1)
-FQDN = "zorg.praktijkdelinde.nl"
-
-
-def read(data: bytes, name: str = "upload.pem", **kwargs: Any) -> CertReport:
-    return read_certificate(data, name, today=TODAY, **kwargs)
-
-
-def bad_signature(subject: str, issuer: str) -> str:
-    return (
-        f"The signature of {subject!r} does not verify against the shipped UZI CA named "
-        f"{issuer!r}: it was not issued by that CA, or it was altered."
-    )
+from tests.cert_support import FQDN, bad_signature, read
 
 
 def test_g1_production_bundle_in_any_order_reports_every_field() -> None:

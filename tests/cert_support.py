@@ -1,0 +1,25 @@
+"""Shared helpers for the certificate reader tests: one clock, one reader call, one sentence."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.certmodel import CertReport
+from bot.certs import read_certificate
+
+TODAY = date(2026, 6, 1)
+FQDN = "zorg.praktijkdelinde.nl"
+
+
+def read(data: bytes, name: str = "upload.pem", **kwargs: Any) -> CertReport:
+    """The reader's report on `data`, judged on TODAY."""
+    return read_certificate(data, name, today=TODAY, **kwargs)
+
+
+def bad_signature(subject: str, issuer: str) -> str:
+    """The problem sentence for a certificate that a shipped CA of that name did not sign."""
+    return (
+        f"The signature of {subject!r} does not verify against the shipped UZI CA named "
+        f"{issuer!r}: it was not issued by that CA, or it was altered."
+    )
