@@ -32,8 +32,8 @@ def main() -> int:
     import asyncio
 
     from bot.app import create_app
-    from bot.demo import post_twice, sandbox_settings
-    from bot.sandbox import JiraSandbox
+    from bot.cli.demo import post_twice, sandbox_settings
+    from bot.sandbox.site import JiraSandbox
     from bot.wiring import build_services
 
     sandbox = JiraSandbox()

@@ -19,7 +19,7 @@ from cryptography import x509
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.certs import read_certificate
+from bot.certs.reader import read_certificate
 from tests import certgen as g
 
 TODAY = date(2026, 6, 1)

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.inbox_writer import InboxWriter
+from bot.inbox.writer import InboxWriter
 from bot.intake import (
     CHECKS,
     IntakeConfig,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot.certmodel import CertReport
+from bot.certs.report import CertReport
 from bot.events import Event
 
 if TYPE_CHECKING:

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.envelope import EnvelopeError, check_automation_payload, check_jira_envelope
-from bot.inbox_writer import InboxWriter
+from bot.inbox.store import NewDelivery
+from bot.inbox.writer import InboxWriter
 from bot.metrics import Metrics
 from bot.signature import body_delivery_id, verify_shared_secret, verify_signature
-from bot.store import NewDelivery
 
 log = logging.getLogger("uzibot.intake")
 

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.catalog import is_handled
+from bot.certs.attachments import read_attached_certificates
+from bot.certs.registry import record_certificates
 from bot.context import HandlerContext
 from bot.envelope import parse_automation_payload, parse_jira_envelope
 from bot.events import Event
-from bot.facts import read_attached_certificates
-from bot.jira import JiraGateway
+from bot.inbox.store import Delivery, Store
+from bot.jira.gateway import JiraGateway
 from bot.mappings import Mappings
 from bot.reconciler import CASE_LABEL, CASE_PROPERTY, Reconciler
-from bot.registry import record_certificates
 from bot.router import Router
-from bot.store import Delivery, Store
 
 log = logging.getLogger("uzibot.processor")
 

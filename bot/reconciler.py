@@ -9,11 +9,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.adf import text_to_adf
-from bot.jira import IssueLink, JiraGateway
-from bot.jira_errors import JiraPermanent
+from bot.inbox.store import Store
+from bot.jira.adf import text_to_adf
+from bot.jira.errors import JiraPermanent
+from bot.jira.gateway import IssueLink, JiraGateway
 from bot.plan import CaseSpec, CommentSpec, Plan, TransitionSpec
-from bot.store import Store
 
 log = logging.getLogger("uzibot.reconciler")
 

@@ -10,17 +10,17 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from bot.db import open_store
-from bot.jira import JiraGateway
-from bot.jira_retry import RetryPolicy
+from bot.inbox.db import open_store
+from bot.inbox.store import Store
+from bot.inbox.worker import RetrySchedule, Worker
+from bot.jira.gateway import JiraGateway
+from bot.jira.retry import RetryPolicy
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
 from bot.processor import Processor
 from bot.reconciler import CaseLayout, Reconciler
 from bot.router import Router
 from bot.settings import Settings
-from bot.store import Store
-from bot.worker import RetrySchedule, Worker
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

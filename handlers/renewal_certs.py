@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from bot.certmodel import CertReport
-from bot.deadlines import local_date
+from bot.certs.deadlines import local_date
+from bot.certs.report import CertReport
 from bot.events import Event
 
 Issue = Literal[

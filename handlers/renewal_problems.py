@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.deadlines import local_date
+from bot.certs.deadlines import local_date
 from bot.mappings import Mappings
 from bot.markup import JiraText, escape_inline
 from handlers.classify import RequestFacts, looks_like_oin, normalise_abonneenummer

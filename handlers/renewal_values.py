@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from bot.deadlines import local_date
+from bot.certs.deadlines import local_date
 from bot.markup import JiraText, PlainLine, escape_inline, plain_line, trusted
 from handlers.classify import Classification, RequestFacts
 from handlers.renewal_certs import AttachedFile, Certificates, Role

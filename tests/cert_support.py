@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.certmodel import CertReport
-from bot.certs import read_certificate
+from bot.certs.reader import read_certificate
+from bot.certs.report import CertReport
 
 TODAY = date(2026, 6, 1)
 FQDN = "zorg.praktijkdelinde.nl"

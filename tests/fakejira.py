@@ -16,7 +16,7 @@ from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from bot.sandbox import JiraSandbox, SandboxResponse
+from bot.sandbox.site import JiraSandbox, SandboxResponse
 
 SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "jira-openapi"
 SPEC_FILES = {

@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from bot.app import create_app
+from bot.inbox.store import Store
 from bot.settings import Settings, load_settings
 from bot.signature import sign
-from bot.store import Store
 from bot.wiring import Services, build_services
 from tests.asgi_client import AppClient
 from tests.fakejira import FakeJira

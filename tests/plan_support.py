@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from bot.certmodel import CertReport
-from bot.cli_plan import example_field_ids
+from bot.certs.report import CertReport
+from bot.cli.plan import example_field_ids
 from bot.context import HandlerContext
 from bot.envelope import parse_jira_envelope
 from bot.events import Event

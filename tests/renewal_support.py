@@ -11,9 +11,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from bot.certmodel import CertReport
-from bot.certs import read_certificate
-from bot.cli_plan import example_field_ids
+from bot.certs.reader import read_certificate
+from bot.certs.report import CertReport
+from bot.cli.plan import example_field_ids
 from bot.context import HandlerContext
 from bot.envelope import parse_jira_envelope
 from bot.events import Event

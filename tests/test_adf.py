@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.adf import adf_to_text, text_to_adf
+from bot.jira.adf import adf_to_text, text_to_adf
 
 
 def walk(node: Any) -> list[dict[str, Any]]:

@@ -1,16 +1,16 @@
-"""Tests for chain verification (bot.cert_chain) through read_certificate and the shipped CAs."""
+"""Tests for chain verification (bot.certs.chain) through read_certificate and the shipped CAs."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.cert_chain import ChainResult, load_pem_directory_certificates, shipped_trust_store
-from bot.certs import read_certificate
+from bot.certs.chain import ChainResult, load_pem_directory_certificates, shipped_trust_store
+from bot.certs.reader import read_certificate
 from tests import certgen as g
 from tests.cert_support import FQDN, bad_signature, read
 
-CA_DIR = Path(__file__).resolve().parent.parent / "bot" / "ca"
+CA_DIR = Path(__file__).resolve().parent.parent / "bot" / "certs" / "ca"
 
 
 def test_generated_leaf_against_shipped_ca_is_a_bad_signature() -> None:

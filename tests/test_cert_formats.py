@@ -1,4 +1,4 @@
-"""Tests for upload decoding (bot.cert_formats) and the DER/UZI readers (bot.uzi_profile)."""
+"""Tests for upload decoding (bot.certs.formats) and the DER/UZI readers (bot.certs.uzi_profile)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import base64
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from bot.cert_formats import FormatError, decode_upload
-from bot.uzi_profile import (
+from bot.certs.formats import FormatError, decode_upload
+from bot.certs.uzi_profile import (
     ProfileError,
     check_uzi_name,
     decode_der_string,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from cryptography.hazmat.primitives import hashes
 
-from bot.certs import KEY_SENTENCE, TEST_SENTENCE, read_certificate
+from bot.certs.reader import KEY_SENTENCE, TEST_SENTENCE, read_certificate
 from tests import certgen as g
 from tests.cert_support import FQDN, bad_signature, read
 

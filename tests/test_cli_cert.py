@@ -1,4 +1,4 @@
-"""Tests for the `uzibot cert` subcommand (bot.cli_cert)."""
+"""Tests for the `uzibot cert` subcommand (bot.cli.cert)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli_cert import add_cert_parser, cert_command, run_cert
+from bot.cli.cert import add_cert_parser, cert_command, run_cert
 from tests import certgen as g
 
 TODAY = date(2026, 6, 1)

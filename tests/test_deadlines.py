@@ -1,4 +1,4 @@
-"""Tests for bot.deadlines: Amsterdam dates, month/year ends, leap days, the three states."""
+"""Tests for bot.certs.deadlines: Amsterdam dates, month/year ends, leap days, the three states."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.deadlines import (
+from bot.certs.deadlines import (
     Deadlines,
     compute_deadlines,
     deactivation_date,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.catalog import HANDLED_EVENTS, IGNORED_EVENTS
-from bot.cli import main as cli_main
-from bot.sandbox import DEFAULT_BOT_ACCOUNT
-from bot.sandbox_faults import Fault
+from bot.cli.main import main as cli_main
+from bot.sandbox.faults import Fault
+from bot.sandbox.site import DEFAULT_BOT_ACCOUNT
 from bot.wiring import build_router
 from tests.fakejira import FakeJira
 from tests.harness import FIXTURES, load_fixture, make_harness

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from bot.certs.attachments import read_attached_certificates
 from bot.envelope import parse_jira_envelope
 from bot.events import Event
-from bot.facts import read_attached_certificates
-from bot.jira_errors import AttachmentTooLarge, JiraNotFound, JiraRetryable
+from bot.jira.errors import AttachmentTooLarge, JiraNotFound, JiraRetryable
 from tests import certgen as g
 
 

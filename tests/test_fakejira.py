@@ -9,7 +9,7 @@ import pytest
 import requests
 from atlassian import Jira
 
-from bot.sandbox import Fault, JiraSandbox
+from bot.sandbox.site import Fault, JiraSandbox
 from tests.fakejira import FakeJira
 
 AUTH = ("bot@example.com", "token")

@@ -15,7 +15,7 @@ import responses
 import urllib3.exceptions
 from atlassian import Jira
 
-from bot.jira import (
+from bot.jira.gateway import (
     AttachmentTooLarge,
     IssueLink,
     IssueRef,
@@ -36,7 +36,7 @@ ISSUE_URL = f"{API}/issue"
 
 @pytest.fixture(autouse=True)
 def library_never_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """atlassian.rest_client must never sleep: all waiting belongs to bot.jira_retry."""
+    """atlassian.rest_client must never sleep: all waiting belongs to bot.jira.retry."""
 
     def forbidden(seconds: float) -> None:
         raise AssertionError(f"atlassian.rest_client slept {seconds} s")

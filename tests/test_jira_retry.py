@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.jira_errors import JiraNotFound, JiraPermanent, JiraRetryable, parse_retry_after
-from bot.jira_retry import RetryPolicy, call_with_retry, compute_wait
+from bot.jira.errors import JiraNotFound, JiraPermanent, JiraRetryable, parse_retry_after
+from bot.jira.retry import RetryPolicy, call_with_retry, compute_wait
 
 
 def upper_bound(low: float, high: float) -> float:
@@ -107,7 +107,7 @@ def test_single_attempt_policy_never_sleeps() -> None:
 def test_each_retry_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     policy = RetryPolicy(sleep=lambda _: None)
     _, fn = failing([JiraRetryable(429, "rate limited", retry_after=2, operation="POST /x")])
-    with caplog.at_level(logging.WARNING, logger="bot.jira_retry"):
+    with caplog.at_level(logging.WARNING, logger="bot.jira.retry"):
         call_with_retry(policy, fn)
     assert len(caplog.records) == 1
     text = caplog.records[0].getMessage()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox_render import adf_to_text, status_json
+from bot.sandbox.render import adf_to_text, status_json
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import Harness, load_fixture, make_harness

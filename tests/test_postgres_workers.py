@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from bot.worker import Worker
+from bot.inbox.worker import Worker
 from tests.fakejira import FakeJira
 from tests.harness import load_fixture, make_harness, with_key
 from tests.pgdb import fresh_database

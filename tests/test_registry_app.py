@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.certs import read_certificate
-from bot.db import open_store
-from bot.registry import certificates_for, record_certificates
+from bot.certs.reader import read_certificate
+from bot.certs.registry import certificates_for, record_certificates
+from bot.inbox.db import open_store
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import TODAY, load_fixture, make_harness

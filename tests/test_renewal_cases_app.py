@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.registry import certificates_for
+from bot.certs.registry import certificates_for
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import Harness, load_fixture, make_harness

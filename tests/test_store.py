@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import open_store
-from bot.store import Store
+from bot.inbox.db import open_store
+from bot.inbox.store import Store
 from tests.pgdb import fresh_database
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
+from bot.inbox.worker import RetrySchedule
 from bot.settings import Settings
-from bot.worker import RetrySchedule
 
 
 def test_default_schedule_spans_days() -> None:

@@ -1,0 +1,44 @@
+"""Opens the database: engine, SQLite pragmas (WAL), schema migration; returns the Store."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.pool import StaticPool
+
+from bot.inbox.schema import migrate
+from bot.inbox.store import Clock, Store
+
+
+def open_store(database_url: str, clock: Clock = time.time) -> Store:
+    """Create the engine (WAL for SQLite), create or migrate the schema, return the Store."""
+    url = database_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    migrate(engine)
+    return Store(engine, clock)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a committed delivery survives a crash of the process; only an OS crash
+    # or power loss can lose the last transactions (see README, "Durability").
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    # Commits never checkpoint (that copies the WAL and fsyncs, stalling the intake); the
+    # store's checkpointer thread does it in the background (Store.start_checkpointer).
+    cur.execute("PRAGMA wal_autocheckpoint=0")
+    cur.close()
