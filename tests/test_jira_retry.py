@@ -107,7 +107,7 @@ def test_single_attempt_policy_never_sleeps() -> None:
 def test_each_retry_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     policy = RetryPolicy(sleep=lambda _: None)
     _, fn = failing([JiraRetryable(429, "rate limited", retry_after=2, operation="POST /x")])
-    with caplog.at_level(logging.WARNING, logger="bot.jira.retry"):
+    with caplog.at_level(logging.WARNING, logger="uzibot.jira"):
         call_with_retry(policy, fn)
     assert len(caplog.records) == 1
     text = caplog.records[0].getMessage()

@@ -28,7 +28,7 @@ from bot.jira.models import (
 from bot.jira.retry import RetryPolicy
 from bot.jira.site import API, SERVICEDESK_API, JiraSiteReads, _or_none, _seg
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("uzibot.jira")
 
 BULK_LIMIT = 50
 

@@ -13,7 +13,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from bot.jira.errors import JiraRetryable
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("uzibot.jira")
 
 T = TypeVar("T")
 
