@@ -11,7 +11,7 @@ from urllib.parse import quote
 from bot.jira.errors import JiraNotFound
 from bot.jira.http import JiraHttp, JSONDict
 
-log = logging.getLogger("bot.jira.gateway")
+log = logging.getLogger("uzibot.jira")
 
 API = "rest/api/3"
 SERVICEDESK_API = "rest/servicedeskapi"
