@@ -92,7 +92,6 @@ class IssueState:
     attachment_ids: list[str] = field(default_factory=list)
     resolution: str | None = None
     resolved: datetime | None = None
-    visible_from: int = 0
 
 
 @dataclass
@@ -104,8 +103,6 @@ class Site:
     projects: dict[str, ProjectSeed]
     fields: tuple[FieldSeed, ...]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    search_lag: int = 0
-    indexed_properties: frozenset[str] | None = None
     issue_types: list[IssueTypeSeed] = field(default_factory=lambda: list(ISSUE_TYPES))
     users: dict[str, UserState] = field(default_factory=dict)
     issues: dict[str, IssueState] = field(default_factory=dict)

@@ -50,8 +50,6 @@ class JiraSandbox:
         bot_email: str = "uzibot@example.com",
         service_desk_project: str = "UZO",
         extra_projects: tuple[str, ...] = ("TRK",),
-        search_lag: int = 0,
-        indexed_properties: frozenset[str] | None = None,
         credentials: tuple[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -63,8 +61,6 @@ class JiraSandbox:
             bot=UserState(bot_account_id, "uzibot", "atlassian", bot_email),
             projects={p.key: p for p in projects},
             fields=default_fields(),
-            search_lag=search_lag,
-            indexed_properties=indexed_properties,
         )
         if clock is not None:
             self.site.clock = clock
