@@ -66,6 +66,7 @@ async def receive(
     try:
         body = await read_bounded(request, cfg.max_body_bytes)
     except _TooLarge:
+        log.warning("refused %s delivery: body over %d bytes (413)", endpoint, cfg.max_body_bytes)
         return _answer(
             cfg,
             endpoint,
@@ -73,27 +74,44 @@ async def receive(
             {"status": "rejected", "error": "body too large", "limit": cfg.max_body_bytes},
         )
     if not authenticate(request, body):
-        log.warning("refused %s delivery: missing or bad signature", endpoint)
+        log.warning("refused %s delivery: missing or bad signature (401)", endpoint)
         return _answer(cfg, endpoint, 401, {"status": "rejected", "error": "bad signature"})
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
+        log.warning("refused %s delivery: body is not JSON (400)", endpoint)
         return _answer(cfg, endpoint, 400, {"status": "rejected", "error": "body is not JSON"})
     delivery_id = request.headers.get("x-atlassian-webhook-identifier") or body_delivery_id(body)
     delivery_id = delivery_id.strip()[:200]
     try:
         event_name, issue_key = check(payload)
     except EnvelopeError as exc:
+        log.warning(
+            "refused %s delivery %s: %s (422)",
+            endpoint,
+            delivery_id,
+            exc,
+            extra={"delivery": delivery_id},
+        )
         return _answer(cfg, endpoint, 422, {"status": "rejected", "error": str(exc)})
     try:
         stored = await cfg.writer.submit(
             NewDelivery(delivery_id, endpoint, event_name, issue_key, body)
         )
     except Exception:
-        log.exception("could not store delivery %s", delivery_id)
+        log.exception(
+            "could not store delivery %s (503)", delivery_id, extra={"delivery": delivery_id}
+        )
         return _answer(cfg, endpoint, 503, {"status": "unavailable", "delivery": delivery_id})
     cfg.metrics.intake_seconds.observe(time.perf_counter() - started)
     if not stored:
+        cfg.metrics.duplicates.inc()
+        log.info(
+            "duplicate %s delivery %s (200)",
+            endpoint,
+            delivery_id,
+            extra={"delivery": delivery_id, "event": event_name, "request": issue_key},
+        )
         return _answer(cfg, endpoint, 200, {"status": "duplicate", "delivery": delivery_id})
     return _answer(cfg, endpoint, 202, {"status": "accepted", "delivery": delivery_id})
 

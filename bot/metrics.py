@@ -2,20 +2,118 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from bot.certs.deadlines import deactivation_date
+from bot.certs.registry import current_expiries
+from bot.inbox.gauges import inbox_gauges
+from bot.inbox.store import Store
+
+# Days until DigiD is switched off, as upper bounds of the certificate buckets.
+SWITCH_OFF_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("switched_off", -1),
+    ("0-7", 7),
+    ("8-30", 30),
+    ("31-60", 60),
+    ("61-90", 90),
+    ("over_90", None),
+)
+
+_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-\d+$")
+_NUMBER = re.compile(r"^\d+$")
 
 
 @dataclass(frozen=True)
 class Metrics:
-    """The counters and histograms the intake and the worker update."""
+    """The counters and histograms the intake, the worker and the Jira client update."""
 
     registry: CollectorRegistry
     intake: Counter
     intake_seconds: Histogram
+    duplicates: Counter
     processed: Counter
+    processing_seconds: Histogram
     jira_effects: Counter
+    jira_calls: Counter
+    jira_throttled: Counter
+    reminders_sent: Counter
+
+    def jira_call(self, method: str, path: str, status: str) -> None:
+        """Count one HTTP attempt to Jira (the observer of bot.jira.http.JiraHttp)."""
+        self.jira_calls.labels(operation=f"{method} {operation_of(path)}", status=status).inc()
+        if status == "429":
+            self.jira_throttled.inc()
+
+    def watch_store(self, store: Store, today: Callable[[], date]) -> None:
+        """Add the gauges read from the store at scrape time (queue, parked, certificates)."""
+        self.registry.register(_StoreCollector(store, today))
+
+
+def operation_of(path: str) -> str:
+    """A path with issue keys and numeric ids replaced, so the label set stays bounded."""
+    path = path.split("?", 1)[0].strip("/")
+    parts = [
+        "{key}" if _ISSUE_KEY.match(p) else "{id}" if _NUMBER.match(p) else p
+        for p in path.split("/")
+    ]
+    return "/" + "/".join(parts)
+
+
+def switch_off_bucket(days: int) -> str:
+    """The bucket label of a certificate whose DigiD switch-off is `days` away."""
+    for label, upper in SWITCH_OFF_BUCKETS:
+        if upper is None or days <= upper:
+            return label
+    raise AssertionError(days)
+
+
+class _StoreCollector(Collector):
+    def __init__(self, store: Store, today: Callable[[], date]) -> None:
+        self.store = store
+        self.today = today
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            gauges = inbox_gauges(self.store)
+            expiries = current_expiries(self.store)
+        except Exception:  # a scrape must not fail because the database is briefly away
+            return
+        yield GaugeMetricFamily(
+            "uzibot_queue_depth", "Deliveries pending or being processed", gauges.queue_depth
+        )
+        yield GaugeMetricFamily(
+            "uzibot_oldest_pending_seconds",
+            "Age of the oldest delivery not yet finished (0 when none)",
+            gauges.oldest_pending_seconds,
+        )
+        yield GaugeMetricFamily(
+            "uzibot_parked_failures",
+            "Deliveries parked as failed (replay with uzibot replay)",
+            gauges.parked,
+        )
+        today = self.today()
+        counts = dict.fromkeys((label for label, _ in SWITCH_OFF_BUCKETS), 0)
+        for not_after in expiries:
+            try:
+                moment = datetime.fromisoformat(not_after)
+            except ValueError:
+                continue
+            counts[switch_off_bucket((deactivation_date(moment) - today).days)] += 1
+        family = GaugeMetricFamily(
+            "uzibot_certificates",
+            "Current certificates by days until DigiD is switched off (expiry minus 7 days)",
+            labels=["days_to_switch_off"],
+        )
+        for label, n in counts.items():
+            family.add_metric([label], n)
+        yield family
 
 
 def create_metrics() -> Metrics:
@@ -35,15 +133,43 @@ def create_metrics() -> Metrics:
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
             registry=registry,
         ),
+        duplicates=Counter(
+            "uzibot_duplicate_deliveries_total",
+            "Deliveries whose id was already stored (Jira's retries)",
+            registry=registry,
+        ),
         processed=Counter(
             "uzibot_deliveries_processed_total",
             "Deliveries finished by the worker, by outcome",
             ["outcome"],
             registry=registry,
         ),
+        processing_seconds=Histogram(
+            "uzibot_processing_seconds",
+            "Time the worker spent on one delivery attempt",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        ),
         jira_effects=Counter(
             "uzibot_jira_effects_total",
             "Effects applied in Jira by kind",
+            ["kind"],
+            registry=registry,
+        ),
+        jira_calls=Counter(
+            "uzibot_jira_calls_total",
+            "HTTP attempts to Jira by operation and status (error: no answer)",
+            ["operation", "status"],
+            registry=registry,
+        ),
+        jira_throttled=Counter(
+            "uzibot_jira_throttled_total",
+            "429 answers from Jira (rate limited)",
+            registry=registry,
+        ),
+        reminders_sent=Counter(
+            "uzibot_reminders_sent_total",
+            "Expiry reminders posted to practices, by kind",
             ["kind"],
             registry=registry,
         ),

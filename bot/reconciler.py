@@ -12,6 +12,7 @@ from bot.certs.registry import record_certificates
 from bot.inbox.store import Store
 from bot.jira.errors import JiraPermanent
 from bot.jira.gateway import CaseLayout, JiraGateway
+from bot.logs import add_log_fields
 from bot.plan import (
     TRACKING_KEY_TOKEN,
     CaseSpec,
@@ -89,6 +90,7 @@ class Reconciler:
                 applied,
             )
             rec = ("done", {"key": key, "due": _iso(case), "priority": case.priority})
+        add_log_fields(request=case.request_key, case=key)
         subtask_keys = self._ensure_subtasks(case, key, delivery_id, applied)
         self._ensure_case_state(case, key, rec[1], subtask_keys, delivery_id, applied)
         return key

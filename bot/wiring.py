@@ -91,7 +91,10 @@ def build_services(
     """Wire the real parts; tests pass a sandbox session, a fake clock or a crash hook."""
     store = store or open_store(settings.database_url, clock)
     mappings = load_mappings(settings.mappings_dir)
+    metrics = create_metrics()
+    metrics.watch_store(store, today)
     gateway = build_gateway(settings, session=session, sleep=sleep)
+    gateway.observe(metrics.jira_call)
     from handlers.routing import build_router
 
     router = build_router()
@@ -102,7 +105,6 @@ def build_services(
             for name, flow in mappings.workflows.items()
         },
     )
-    metrics = create_metrics()
     reconciler = Reconciler(
         gateway, store, layout, on_effect=count_effects(metrics, on_effect or (lambda _eid: None))
     )

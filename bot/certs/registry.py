@@ -95,3 +95,14 @@ def certificates_for(store: Store, abonneenummer: str) -> list[RegisteredCertifi
         )
         for r in rows
     ]
+
+
+def current_expiries(store: Store) -> list[str]:
+    """The `not_after` of every current certificate (one per abonneenummer), for /metrics."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(certificates.c.not_after).where(
+                certificates.c.status == "current", certificates.c.not_after.is_not(None)
+            )
+        ).all()
+    return [str(r[0]) for r in rows]

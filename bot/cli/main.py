@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import date
 from typing import TextIO
 
+from bot.logs import configure_logging, redact_secrets
 from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("uzibot.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +57,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     """Entry point of the console script; returns the exit status."""
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     command: str = args.command
     if command == "cert":
         from bot.cli.cert import cert_command
@@ -72,7 +76,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     if command == "demo":
         from bot.cli.demo import run_demo
 
-        return run_demo(out)
+        return run_demo(out, log_level=os.environ.get("LOG_LEVEL", "WARNING"))
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -80,6 +84,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             print(f"uzibot: {line}", file=sys.stderr)
         return 2
     logging.getLogger().setLevel(settings.log_level.upper())
+    redact_secrets(settings.secret_values())
     return _run_with_settings(command, args, settings, out)
 
 
@@ -107,7 +112,14 @@ def _run_with_settings(
         from bot.app import create_app
 
         app = create_app(settings, services, run_worker=True)
-        uvicorn.run(app, host=args.host, port=args.port or settings.port, log_level="info")
+        port = args.port or settings.port
+        log.info(
+            "uzibot serve on %s:%d (intake + worker); settings: %s",
+            args.host,
+            port,
+            " ".join(f"{k}={v}" for k, v in settings.masked().items()),
+        )
+        uvicorn.run(app, host=args.host, port=port, log_config=None, log_level="info")
         return 0
     if command == "worker":
         stop = threading.Event()

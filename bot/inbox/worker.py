@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.inbox.store import Delivery, Store
 from bot.jira.errors import JiraRetryable
+from bot.logs import add_log_fields, log_context
 from bot.metrics import Metrics
 
 log = logging.getLogger("uzibot.worker")
@@ -60,23 +61,37 @@ class Worker:
         delivery = self.store.claim(self.owner, self.lease_seconds, only_id=only_id)
         if delivery is None:
             return None
+        with log_context(
+            delivery=delivery.id, event=delivery.event_name, request=delivery.issue_key
+        ):
+            started = time.perf_counter()
+            try:
+                self._handle(delivery)
+            finally:
+                self.metrics.processing_seconds.observe(time.perf_counter() - started)
+        return delivery
+
+    def _handle(self, delivery: Delivery) -> None:
         try:
             outcome = self.process(delivery)
         except JiraRetryable as exc:
             self._retry_or_park(delivery, str(exc), exc.retry_after)
-            return delivery
+            return
         except Exception as exc:
             # Anything else is not going to heal by waiting: park it with the reason.
+            add_log_fields(outcome="failed")
             log.exception("delivery %s failed", delivery.id)
             self.store.park(delivery.id, self.owner, f"{type(exc).__name__}: {exc}")
             self.metrics.processed.labels("failed").inc()
-            return delivery
+            return
         self.store.finish(delivery.id, self.owner, outcome)
         self.metrics.processed.labels(outcome).inc()
-        return delivery
+        add_log_fields(outcome=outcome)
+        log.info("delivery %s finished: %s", delivery.id, outcome)
 
     def _retry_or_park(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         if delivery.attempts >= self.schedule.max_attempts:
+            add_log_fields(outcome="failed")
             log.error(
                 "delivery %s parked after %d attempts: %s", delivery.id, delivery.attempts, reason
             )
@@ -86,6 +101,7 @@ class Worker:
             self.metrics.processed.labels("failed").inc()
             return
         delay = self.schedule.delay(delivery.attempts, retry_after, self.rng)
+        add_log_fields(outcome="retry")
         log.warning(
             "delivery %s attempt %d failed (%s); retry in %.0f s",
             delivery.id,

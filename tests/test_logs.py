@@ -1,0 +1,150 @@
+"""Structured logs: the demo's log lines carry the delivery fields and no secret, e-mail or key."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli.demo import DEMO_SECRET
+from bot.cli.main import main
+from bot.logs import Redactor, configure_logging, log_context, redact_secrets
+from bot.sandbox.faults import Fault
+from tests.fakejira import FakeJira
+from tests.harness import NEW_SECRET, OLD_SECRET, load_fixture, make_harness
+
+FIXTURE = "practice_change-abonneenummer-promedico"
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
+PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def captured() -> io.StringIO:
+    """Every log line of the test as the uzibot handler writes it off a terminal (JSON)."""
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    return stream
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, str]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_full_demo_run_logs_json_with_the_fields_and_nothing_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
+    assert main(["demo"], out=io.StringIO()) == 0
+    err = capsys.readouterr().err
+    entries = [json.loads(line) for line in err.splitlines()]  # every line is one JSON object
+    finished = [e for e in entries if e["message"].endswith("finished: done")]
+    assert len(finished) == 5
+    for entry in finished:
+        assert {"delivery", "event", "request", "workflow", "outcome"} <= set(entry)
+    cases = {e["request"]: e.get("case") for e in finished}
+    assert cases["UZO-400"] and cases["UZO-400"].startswith("UZO-")  # a case was made
+    assert any(e["message"].startswith("duplicate jira delivery") for e in entries)
+    for needle in (DEMO_SECRET, "sandbox-api-token", "PRIVATE KEY", "sha256="):
+        assert needle not in err
+    assert not EMAIL.search(err), EMAIL.search(err)
+
+
+def test_a_terminal_gets_readable_text_with_the_fields() -> None:
+    tty = _Tty()
+    configure_logging("INFO", stream=tty)
+    with log_context(delivery="d-1", request="UZO-1"):
+        logging.getLogger("uzibot.test").info("hello %s", "world")
+    line = tty.getvalue().strip()
+    assert not line.startswith("{")
+    assert line.endswith("uzibot.test  hello world  [delivery=d-1 request=UZO-1]")
+
+
+def test_the_redactor_masks_secrets_mail_auth_signatures_and_keys() -> None:
+    redact = Redactor(["s3cret-token"])
+    text = redact(
+        f"token s3cret-token from jan@praktijk.nl; Authorization: Basic dXppYm90OnRva2Vu; "
+        f"X-Hub-Signature: sha256={'ab' * 32}; {PRIVATE_KEY} tail"
+    )
+    assert "s3cret-token" not in text and "jan@praktijk.nl" not in text
+    assert "dXppYm90OnRva2Vu" not in text and "ab" * 32 not in text
+    assert "MIIEvQ" not in text and "PRIVATE KEY" not in text
+    assert text.endswith("[private key removed] tail")
+
+
+def test_every_refusal_logs_its_reason(
+    fake_jira: FakeJira, tmp_path: Path, captured: io.StringIO
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    payload = load_fixture(FIXTURE)
+    assert h.post(payload, secret=None).status_code == 401
+    assert h.post(b"{" + b" " * 70_000 + b"}").status_code == 413
+    assert h.post(b"{not json").status_code == 400
+    assert h.post({"hello": "world"}, delivery_id="bad-envelope").status_code == 422
+    refusals = [e for e in _lines(captured) if e["message"].startswith("refused")]
+    assert [e["message"][-5:] for e in refusals] == ["(401)", "(413)", "(400)", "(422)"]
+    envelope = refusals[-1]
+    assert "webhookEvent" in envelope["message"] and envelope["delivery"] == "bad-envelope"
+
+
+def test_a_jira_error_with_mail_and_token_is_logged_masked(
+    fake_jira: FakeJira, tmp_path: Path, captured: io.StringIO
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    redact_secrets(h.settings.secret_values())
+    payload = load_fixture(FIXTURE)
+    h.seed(payload)
+    leak = (
+        "user jan.jansen@praktijk-delinde.nl may not; token api-token-for-tests; "
+        f"secret {NEW_SECRET} {OLD_SECRET}"
+    )
+    fake_jira.inject(Fault.http(400, body={"errorMessages": [leak]}, method="POST", times=5))
+    h.post(payload, delivery_id="refused-by-jira")
+    h.drain()
+    text = captured.getvalue()
+    parked = [e for e in _lines(captured) if e.get("outcome") == "failed"]
+    assert parked and parked[0]["delivery"] == "refused-by-jira"
+    assert "may not" in text  # the reason is there ...
+    for needle in ("jan.jansen@", "api-token-for-tests", NEW_SECRET, OLD_SECRET):
+        assert needle not in text  # ... the personal data and the secrets are not
+
+
+def test_serve_logs_one_start_line_with_masked_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import uvicorn
+
+    env = {
+        "JIRA_URL": "https://uzo.atlassian.net",
+        "JIRA_USER": "bot@uzo.nl",
+        "JIRA_API_TOKEN": "ATATT-very-secret-token",
+        "WEBHOOK_SECRET": "hook-secret-new,hook-secret-old",
+        "SERVICE_DESK_PROJECT": "UZO",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    assert main(["serve", "--port", "8123"]) == 0
+    assert seen["port"] == 8123 and seen["log_config"] is None
+    err = capsys.readouterr().err
+    starts = [json.loads(x) for x in err.splitlines() if "uzibot serve on" in x]
+    assert len(starts) == 1
+    message = starts[0]["message"]
+    assert "0.0.0.0:8123" in message and "JIRA_URL=https://uzo.atlassian.net" in message
+    assert "JIRA_API_TOKEN=[set]" in message and "WEBHOOK_SECRET=[set]" in message
+    assert "AUTOMATION_SECRET=[unset]" in message and "LEASE_SECONDS=300.0" in message
+    for needle in ("ATATT-very-secret-token", "hook-secret-new", "hook-secret-old", "bot@uzo.nl"):
+        assert needle not in err
