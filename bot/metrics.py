@@ -58,12 +58,15 @@ class Metrics:
 
 def operation_of(path: str) -> str:
     """A path with issue keys and numeric ids replaced, so the label set stays bounded."""
-    path = path.split("?", 1)[0].strip("/")
-    parts = [
-        "{key}" if _ISSUE_KEY.match(p) else "{id}" if _NUMBER.match(p) else p
-        for p in path.split("/")
-    ]
-    return "/" + "/".join(parts)
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    out = []
+    for i, part in enumerate(parts):
+        if _ISSUE_KEY.match(part):
+            part = "{key}"
+        elif _NUMBER.match(part) and not (i and parts[i - 1] == "api"):  # keep rest/api/3
+            part = "{id}"
+        out.append(part)
+    return "/" + "/".join(out)
 
 
 def switch_off_bucket(days: int) -> str:
