@@ -42,8 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries = sub.add_parser("deliveries", help="list stored deliveries")
     deliveries.add_argument("--failed", action="store_true")
     deliveries.add_argument("--limit", type=int, default=50)
-    replay = sub.add_parser("replay", help="process a stored delivery again")
-    replay.add_argument("delivery_id")
+    deliveries.add_argument("--wide", action="store_true", help="whole error messages")
+    cases = sub.add_parser("cases", help="open cases, soonest deadline first")
+    cases.add_argument("--all", action="store_true", dest="show_all", help="closed ones too")
+    cases.add_argument("--today", type=date.fromisoformat, default=None)
+    replay = sub.add_parser("replay", help="process stored deliveries again")
+    replay.add_argument("delivery_ids", nargs="*", metavar="ID")
+    replay.add_argument("--failed", action="store_true", help="every parked (failed) delivery")
     replay.add_argument(
         "--queue-only",
         action="store_true",
@@ -135,11 +140,29 @@ def _run_with_settings(
     if command == "deliveries":
         from bot.cli.inbox import list_deliveries
 
-        return list_deliveries(services.store, failed_only=args.failed, limit=args.limit, out=out)
-    if command == "replay":
-        from bot.cli.inbox import replay
+        return list_deliveries(
+            services.store, failed_only=args.failed, limit=args.limit, out=out, wide=args.wide
+        )
+    if command == "cases":
+        from bot.cli.cases import list_cases
+        from bot.wiring import today_in_amsterdam
 
-        return replay(services, args.delivery_id, queue_only=args.queue_only, out=out)
+        return list_cases(
+            services.store,
+            today=args.today or today_in_amsterdam(),
+            show_all=args.show_all,
+            out=out,
+        )
+    if command == "replay":
+        from bot.cli.inbox import replay_many
+
+        ids = list(args.delivery_ids)
+        if args.failed:
+            ids += [d.id for d in services.store.list("failed", limit=1_000_000) if d.id not in ids]
+        if not ids:
+            print("uzibot replay: give delivery ids or --failed", file=sys.stderr)
+            return 2
+        return replay_many(services, ids, queue_only=args.queue_only, out=out)
     raise AssertionError(command)
 
 
