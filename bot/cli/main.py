@@ -1,4 +1,4 @@
-"""The `uzibot` command line: serve, worker, plan, cert, check, deliveries, replay, demo."""
+"""The `uzibot` command line: serve, worker, plan, cert, check, inbox commands, send, demo."""
 
 from __future__ import annotations
 
@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only make it due again; a running worker picks it up",
     )
+    send = sub.add_parser("send", help="sign a payload file and post it to a running serve")
+    send.add_argument("file")
+    send.add_argument("--url", default=None, help="default http://127.0.0.1:$PORT/webhooks/jira")
+    send.add_argument("--id", default=None, dest="delivery_id", help="delivery id to send")
     sub.add_parser("demo", help="run the whole pipeline against an in-memory Jira sandbox")
     return parser
 
@@ -98,6 +102,10 @@ def _run_with_settings(
 ) -> int:
     from bot.wiring import build_gateway, build_services
 
+    if command == "send":
+        from bot.cli.send import send_file
+
+        return send_file(settings, args.file, url=args.url, delivery_id=args.delivery_id, out=out)
     if command == "plan":
         from bot.cli.plan import run_plan
 
