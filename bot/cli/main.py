@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--online", action="store_true", help="gather facts from the configured site (reads only)"
     )
     add_cert_parser(sub)
-    sub.add_parser("check", help="verify settings and the Jira site")
+    check = sub.add_parser("check", help="verify settings and the Jira site")
+    check.add_argument("--request", default=None, help="a portal request to check transitions on")
+    check.add_argument("--tracking", default=None, help="a tracking issue to check transitions on")
     deliveries = sub.add_parser("deliveries", help="list stored deliveries")
     deliveries.add_argument("--failed", action="store_true")
     deliveries.add_argument("--limit", type=int, default=50)
@@ -144,7 +146,9 @@ def _run_with_settings(
     if command == "check":
         from bot.cli.check import run_check
 
-        return run_check(settings, services, out)
+        return run_check(
+            settings, services, out, request_key=args.request, tracking_key=args.tracking
+        )
     if command == "deliveries":
         from bot.cli.inbox import list_deliveries
 
