@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from bot.facts import Scope
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import RetrySchedule, Worker
+from bot.jira.errors import JiraError
 from bot.jira.gateway import CaseLayout, JiraGateway
 from bot.jira.retry import RetryPolicy
 from bot.mappings import Mappings, load_mappings
@@ -24,6 +26,7 @@ from bot.router import Router
 from bot.settings import Settings
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+log = logging.getLogger("uzibot.wiring")
 
 
 @dataclass
@@ -134,3 +137,28 @@ def build_services(
         poll_seconds=settings.worker_poll_seconds,
     )
     return Services(store, gateway, mappings, router, reconciler, processor, worker, metrics)
+
+
+def resolve_request_types(services: Services, settings: Settings) -> list[str]:
+    """At start: match the mapped request types to the site's by id or name; log what changed.
+
+    When the site cannot be asked, the mappings stay as written (the worker still matches a
+    request's type by id, then by name).
+    """
+    try:
+        desk = services.gateway.service_desk_id(settings.service_desk_project)
+        site = (
+            {str(t.get("id")): str(t.get("name")) for t in services.gateway.request_types(desk)}
+            if desk is not None
+            else {}
+        )
+    except JiraError as exc:
+        log.warning("request types not resolved against the site (%s); using them as mapped", exc)
+        return []
+    if not site:
+        log.warning("%s has no request types; using them as mapped", settings.service_desk_project)
+        return []
+    notes = services.mappings.resolve_request_types(site)
+    for note in notes:
+        log.warning("%s", note)
+    return notes

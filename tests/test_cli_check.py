@@ -125,17 +125,37 @@ def test_wrong_project_lists_the_service_desks(
 def test_request_type_id_the_site_lacks_lists_the_site_types(
     fake_jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mappings = mappings_with(tmp_path, "request_types.toml", 'id = "103"', 'id = "903"')
+    mappings = mappings_with(
+        tmp_path,
+        "request_types.toml",
+        'id = "103"\nname = "UZI-servercertificaat vernieuwen"',
+        'id = "903"\nname = "Certificaat vernieuwen"',
+    )
     settings_env(monkeypatch, tmp_path, JIRA_URL=fake_jira.base_url, MAPPINGS_DIR=str(mappings))
     code, text = check()
     assert code == 1
     fail, fix, has = fail_block(text, "request types")
-    assert fail.endswith("not on the site: 903 (UZI-servercertificaat vernieuwen)")
+    assert fail == "FAIL  request types: request type '903' is not on the site (by id or name)"
     assert "request_types.toml" in fix and "drop the id" in fix
     assert has.startswith(
         "site has request types of service desk 1: 101 Wijziging praktijkgegevens"
     )
     assert "103 UZI-servercertificaat vernieuwen" in has
+
+
+def test_an_id_the_site_lacks_is_resolved_by_name_with_a_warning(
+    fake_jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mappings = mappings_with(tmp_path, "request_types.toml", 'id = "103"', 'id = "903"')
+    settings_env(monkeypatch, tmp_path, JIRA_URL=fake_jira.base_url, MAPPINGS_DIR=str(mappings))
+    code, text = check()
+    assert code == 0, text
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("warn  request types: "))
+    assert lines[at + 1].strip() == (
+        "request type 'UZI-servercertificaat vernieuwen' resolved by name to id 103 (was 903)"
+    )
+    assert any(line.strip().startswith("fix: in request_types.toml") for line in lines[at:])
 
 
 def test_missing_transition_lists_what_the_request_offers(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,15 @@ class CheckFailed(Exception):
         self.problem = problem
         self.fix = fix
         self.site_has = list(site_has)
+
+
+@dataclass(frozen=True)
+class Warned:
+    """A check that passed with something to tidy: the notes and how."""
+
+    summary: str
+    notes: list[str]
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def run_check(
     mappings = services.mappings
     failures = 0
 
-    def step(name: str, fn: Callable[[], str | Skipped]) -> bool:
+    def step(name: str, fn: Callable[[], str | Skipped | Warned]) -> bool:
         nonlocal failures
         try:
             result = fn()
@@ -95,6 +105,11 @@ def run_check(
             return False
         if isinstance(result, Skipped):
             print(f"skip  {name}: {result.reason}", file=out)
+        elif isinstance(result, Warned):
+            print(f"warn  {name}: {result.summary}", file=out)
+            for note in result.notes:
+                print(f"      {note}", file=out)
+            print(f"      fix: {result.fix}", file=out)
         else:
             print(f"ok    {name}: {result}", file=out)
         return True
@@ -234,7 +249,7 @@ class _SiteChecks:
             )
         return wanted
 
-    def request_types(self) -> str:
+    def request_types(self) -> str | Warned:
         sd = self.settings.service_desk_project
         desk = self.gateway.service_desk_id(sd)
         if desk is None:
@@ -245,29 +260,24 @@ class _SiteChecks:
             )
         types = self.gateway.request_types(desk)
         site = {str(t.get("id")): str(t.get("name")) for t in types}
-        by_name = {name.casefold(): rid for rid, name in site.items()}
-        mapped = self.mappings.request_types.request_type
-        unknown = []
-        for rule in mapped:
-            if rule.id is not None and rule.id not in site:
-                unknown.append(f"{rule.id} ({rule.name})" if rule.name else rule.id)
-            elif rule.id is None and (rule.name or "").casefold() not in by_name:
-                unknown.append(f"name {rule.name!r}")
-        if unknown:
-            raise CheckFailed(
-                "mapped request types not on the site: " + ", ".join(unknown),
-                "in request_types.toml set each [[request_type]] id to one the site has (or "
-                f"drop the id and give the site's name) {MAPPINGS_HINT}; ids are also in the "
-                "URL of Project settings > Request types > (a type)",
-                [f"request types of service desk {desk}: {listed(_pairs(site))}"],
-            )
-        unmapped = sorted(
-            set(site)
-            - {r.id for r in mapped}
-            - {by_name.get((r.name or "").casefold()) for r in mapped}
+        probe = copy.copy(self.mappings)  # resolve as the bot does at start, on a copy
+        notes = probe.resolve_request_types(site)
+        fix = (
+            "in request_types.toml set each [[request_type]] id to one the site has, or drop "
+            f"the id and give the site's name {MAPPINGS_HINT}; an id is also in the URL of "
+            "Project settings > Request types > (a type)"
         )
+        have = [f"request types of service desk {desk}: {listed(_pairs(site))}"]
+        missing = [n for n in notes if n.endswith("is not on the site (by id or name)")]
+        if missing:
+            raise CheckFailed("; ".join(missing), fix, have)
+        rules = probe.request_types.request_type
+        unmapped = sorted(set(site) - {r.id for r in rules}, key=_num)
         tail = f"; not mapped (words decide): {', '.join(unmapped)}" if unmapped else ""
-        return f"service desk {desk}: {len(mapped)} mapped request types found{tail}"
+        summary = f"service desk {desk}: {len(rules)} mapped request types found{tail}"
+        if notes:
+            return Warned(summary, [*notes, *(f"site has {h}" for h in have)], fix)
+        return summary
 
     def transitions(self, request_key: str | None, tracking_key: str | None) -> str | Skipped:
         samples = _samples(self.services, request_key, tracking_key)

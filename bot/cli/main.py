@@ -12,6 +12,7 @@ from datetime import date
 from typing import TextIO
 
 from bot.logs import configure_logging, redact_secrets
+from bot.mappings import MappingsError
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("uzibot.cli")
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("file")
     send.add_argument("--url", default=None, help="default http://127.0.0.1:$PORT/webhooks/jira")
     send.add_argument("--id", default=None, dest="delivery_id", help="delivery id to send")
+    maps = sub.add_parser("mappings", help="the mapping files of a site")
+    maps_sub = maps.add_subparsers(dest="mappings_command", required=True)
+    init = maps_sub.add_parser("init", help="copy the bundled mappings into DIR to edit")
+    init.add_argument("dir")
     sub.add_parser("demo", help="run the whole pipeline against an in-memory Jira sandbox")
     return parser
 
@@ -84,6 +89,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             out=out,
             example_site=args.example_site,
         )
+    if command == "mappings":
+        from bot.cli.mappings import mappings_init
+
+        return mappings_init(args.dir, out)
     if command == "demo":
         from bot.cli.demo import run_demo
 
@@ -96,13 +105,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return 2
     logging.getLogger().setLevel(settings.log_level.upper())
     redact_secrets(settings.secret_values())
-    return _run_with_settings(command, args, settings, out)
+    try:
+        return _run_with_settings(command, args, settings, out)
+    except MappingsError as exc:
+        print(f"uzibot: mappings: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run_with_settings(
     command: str, args: argparse.Namespace, settings: Settings, out: TextIO
 ) -> int:
-    from bot.wiring import build_gateway, build_services
+    from bot.wiring import build_gateway, build_services, resolve_request_types
 
     if command == "send":
         from bot.cli.send import send_file
@@ -126,6 +139,7 @@ def _run_with_settings(
 
         from bot.app import create_app
 
+        resolve_request_types(services, settings)
         app = create_app(settings, services, run_worker=True)
         port = args.port or settings.port
         log.info(
@@ -137,6 +151,7 @@ def _run_with_settings(
         uvicorn.run(app, host=args.host, port=port, log_config=None, log_level="info")
         return 0
     if command == "worker":
+        resolve_request_types(services, settings)
         stop = threading.Event()
         try:
             services.worker.run_forever(stop)
