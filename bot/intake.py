@@ -110,7 +110,7 @@ async def receive(
             "duplicate %s delivery %s (200)",
             endpoint,
             delivery_id,
-            extra={"delivery": delivery_id, "event": event_name, "request": issue_key},
+            extra={"delivery": delivery_id, "event": event_name, "issue": issue_key},
         )
         return _answer(cfg, endpoint, 200, {"status": "duplicate", "delivery": delivery_id})
     return _answer(cfg, endpoint, 202, {"status": "accepted", "delivery": delivery_id})

@@ -12,8 +12,9 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-# The fields an operator filters on; the worker binds them per delivery, deeper code adds to them.
-FIELDS = ("delivery", "event", "request", "case", "workflow", "outcome")
+# The fields an operator filters on: the worker binds the delivery's (issue: the issue the event
+# is about, a request or a sub-task); the processor and the reconciler add the rest when known.
+FIELDS = ("delivery", "event", "issue", "request", "case", "workflow", "outcome")
 
 _context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "uzibot_log_context", default=None

@@ -18,6 +18,7 @@ from bot.sandbox.faults import Fault
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import NEW_SECRET, OLD_SECRET, load_fixture, make_harness
+from tests.test_lifecycle_app import move, open_case, tracking_of
 
 FIXTURE = "practice_change-abonneenummer-promedico"
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
@@ -54,7 +55,7 @@ def test_a_full_demo_run_logs_json_with_the_fields_and_nothing_secret(
     finished = [e for e in entries if e["message"].endswith("finished: done")]
     assert len(finished) == 5
     for entry in finished:
-        assert {"delivery", "event", "request", "workflow", "outcome"} <= set(entry)
+        assert {"delivery", "event", "issue", "request", "workflow", "outcome"} <= set(entry)
     cases = {e["request"]: e.get("case") for e in finished}
     assert cases["UZO-400"] and cases["UZO-400"].startswith("UZO-")  # a case was made
     assert any(e["message"].startswith("duplicate jira delivery") for e in entries)
@@ -176,3 +177,15 @@ def test_an_uploaded_private_key_never_reaches_the_logs(
     key_lines = key_pem.decode().splitlines()[1:-1]
     assert "PRIVATE KEY-----" not in text  # ... without the key's armour
     assert not any(line[:24] in text for line in key_lines)  # ... nor any line of its body
+
+
+def test_a_subtask_event_logs_its_issue_and_the_request_it_belongs_to(
+    fake_jira: FakeJira, tmp_path: Path, captured: io.StringIO
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    request = open_case(h, FIXTURE)
+    sub = fake_jira.subtasks(tracking_of(fake_jira, request))[0]
+    move(h, sub, "Done", "sub-done")
+    [line] = [e for e in _lines(captured) if e.get("delivery") == "sub-done" and "outcome" in e]
+    assert line["issue"] == sub and line["request"] == request
+    assert line["workflow"] == "lifecycle" and line["outcome"] == "done"

@@ -62,7 +62,7 @@ class Worker:
         if delivery is None:
             return None
         with log_context(
-            delivery=delivery.id, event=delivery.event_name, request=delivery.issue_key
+            delivery=delivery.id, event=delivery.event_name, issue=delivery.issue_key
         ):
             started = time.perf_counter()
             try:
