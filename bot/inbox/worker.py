@@ -61,9 +61,7 @@ class Worker:
         delivery = self.store.claim(self.owner, self.lease_seconds, only_id=only_id)
         if delivery is None:
             return None
-        with log_context(
-            delivery=delivery.id, event=delivery.event_name, issue=delivery.issue_key
-        ):
+        with log_context(delivery=delivery.id, event=delivery.event_name, issue=delivery.issue_key):
             started = time.perf_counter()
             try:
                 self._handle(delivery)
