@@ -90,7 +90,7 @@ async def receive(
             "refused %s delivery %s: %s (422)",
             endpoint,
             delivery_id,
-            exc,
+            str(exc)[:300].replace("\n", " "),
             extra={"delivery": delivery_id},
         )
         return _answer(cfg, endpoint, 422, {"status": "rejected", "error": str(exc)})

@@ -81,6 +81,12 @@ def test_everything_right_lists_ok_and_checks_transitions_on_a_case(
     assert code == 0, text
     assert "ok    transitions: UZO-400 offers 'Resolve this issue'; UZO-" in text
     assert "offers 'Done'" in text
+    lines = [line.strip() for line in text.splitlines()]
+    assert "site has request types of service desk 1: 101 Wijziging praktijkgegevens, " in text
+    assert any(
+        line.startswith("site has transitions of UZO-400: ") and "Resolve this issue" in line
+        for line in lines
+    )
 
 
 def test_no_case_yet_skips_transitions_and_says_how_to_name_one(

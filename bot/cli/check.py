@@ -32,6 +32,14 @@ class CheckFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Passed:
+    """A check that passed, with what the site has (printed under the ok line)."""
+
+    summary: str
+    site_has: list[str]
+
+
+@dataclass(frozen=True)
 class Warned:
     """A check that passed with something to tidy: the notes and how."""
 
@@ -87,7 +95,7 @@ def run_check(
     mappings = services.mappings
     failures = 0
 
-    def step(name: str, fn: Callable[[], str | Skipped | Warned]) -> bool:
+    def step(name: str, fn: Callable[[], str | Passed | Skipped | Warned]) -> bool:
         nonlocal failures
         try:
             result = fn()
@@ -110,6 +118,10 @@ def run_check(
             for note in result.notes:
                 print(f"      {note}", file=out)
             print(f"      fix: {result.fix}", file=out)
+        elif isinstance(result, Passed):
+            print(f"ok    {name}: {result.summary}", file=out)
+            for line in result.site_has:
+                print(f"      site has {line}", file=out)
         else:
             print(f"ok    {name}: {result}", file=out)
         return True
@@ -249,7 +261,7 @@ class _SiteChecks:
             )
         return wanted
 
-    def request_types(self) -> str | Warned:
+    def request_types(self) -> Passed | Warned:
         sd = self.settings.service_desk_project
         desk = self.gateway.service_desk_id(sd)
         if desk is None:
@@ -277,16 +289,17 @@ class _SiteChecks:
         summary = f"service desk {desk}: {len(rules)} mapped request types found{tail}"
         if notes:
             return Warned(summary, [*notes, *(f"site has {h}" for h in have)], fix)
-        return summary
+        return Passed(summary, have)
 
-    def transitions(self, request_key: str | None, tracking_key: str | None) -> str | Skipped:
+    def transitions(self, request_key: str | None, tracking_key: str | None) -> Passed | Skipped:
         samples = _samples(self.services, request_key, tracking_key)
         if not samples:
             return Skipped(
                 "no case in the journal yet to look at; name a portal request with "
                 "`uzibot check --request KEY` (and a tracking issue with --tracking KEY)"
             )
-        checked = []
+        checked: list[str] = []
+        offers: list[str] = []
         for role, key, variable, wanted in samples:
             issue = self.gateway.get_issue(key, ["status"])
             if issue is None:
@@ -308,7 +321,8 @@ class _SiteChecks:
                     [f"transitions of {key}: {listed(offered) or 'none'}"],
                 )
             checked.append(f"{key} offers {', '.join(repr(w) for w in wanted)}")
-        return "; ".join(checked)
+            offers.append(f"transitions of {key}: {listed(offered)}")
+        return Passed("; ".join(checked), offers)
 
 
 def _pairs(site: dict[str, str]) -> list[str]:
