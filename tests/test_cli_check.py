@@ -245,3 +245,23 @@ def test_a_host_that_never_answers_is_reported_in_under_3_seconds(
     assert lines[1].startswith(f"FAIL  jira auth: cannot reach http://127.0.0.1:{port} (")
     assert len(lines) == 3
     assert elapsed < 3.0, elapsed
+
+
+def test_a_database_that_cannot_be_opened_is_one_fail_line_and_the_site_is_still_checked(
+    fake_jira: FakeJira,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'uzibot.db'}"
+    settings_env(monkeypatch, tmp_path, JIRA_URL=fake_jira.base_url, DATABASE_URL=url)
+    code, text = check()
+    assert code == 1
+    fail, fix = fail_block(text, "database")
+    assert fail == f"FAIL  database: cannot open the database {url}: unable to open database file"
+    assert fix.startswith("fix: check DATABASE_URL")
+    assert "ok    jira auth: signed in" in text and "ok    link type: Relates" in text
+    assert text.rstrip().endswith("1 check(s) failed")
+    assert main(["deliveries"]) == 2  # the other commands: one line, no traceback
+    err = capsys.readouterr().err
+    assert err.startswith(f"uzibot: cannot open the database {url}: ") and "Traceback" not in err

@@ -89,6 +89,7 @@ def run_check(
     *,
     request_key: str | None = None,
     tracking_key: str | None = None,
+    database_error: str | None = None,
 ) -> int:
     """Print one line per check (and the fix under a failure); exit 0 when all pass, else 1."""
     started = time.monotonic()
@@ -127,6 +128,9 @@ def run_check(
         return True
 
     def store() -> str:
+        if database_error is not None:
+            problem, _, fix = database_error.partition("; fix: ")
+            raise CheckFailed(problem, fix)
         if not services.store.ping():
             raise CheckFailed(
                 f"cannot reach {settings.database_url.split('@')[-1]}",

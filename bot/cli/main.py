@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TextIO
 
+from sqlalchemy.exc import OperationalError
+
 from bot.logs import configure_logging, redact_secrets
 from bot.mappings import MappingsError
 from bot.settings import Settings, SettingsError, load_settings
@@ -110,6 +112,19 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except MappingsError as exc:
         print(f"uzibot: mappings: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:
+        print(f"uzibot: {database_problem(settings, exc)}", file=sys.stderr)
+        return 2
+
+
+def database_problem(settings: Settings, exc: OperationalError) -> str:
+    """One line (and the fix) for a database that cannot be opened; no password."""
+    where = settings.masked()["DATABASE_URL"]
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+    return (
+        f"cannot open the database {where}: {reason}; fix: check DATABASE_URL and that the "
+        "server runs and lets this user in (SQLite: the directory must exist and be writable)"
+    )
 
 
 def _run_with_settings(
@@ -132,6 +147,24 @@ def _run_with_settings(
             mappings_dir=settings.mappings_dir,
             example_site=args.example_site,
             source=build_gateway(settings),
+        )
+    if command == "check":
+        from bot.cli.check import run_check
+        from bot.inbox.db import open_store
+
+        try:
+            services = build_services(settings)
+            database_error = None
+        except OperationalError as exc:  # still check the site, on a throwaway store
+            database_error = database_problem(settings, exc)
+            services = build_services(settings, store=open_store("sqlite://"))
+        return run_check(
+            settings,
+            services,
+            out,
+            request_key=args.request,
+            tracking_key=args.tracking,
+            database_error=database_error,
         )
     services = build_services(settings)
     if command == "serve":
@@ -158,12 +191,6 @@ def _run_with_settings(
         except KeyboardInterrupt:
             stop.set()
         return 0
-    if command == "check":
-        from bot.cli.check import run_check
-
-        return run_check(
-            settings, services, out, request_key=args.request, tracking_key=args.tracking
-        )
     if command == "deliveries":
         from bot.cli.inbox import list_deliveries
 
