@@ -96,7 +96,7 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 out[name.upper()] = "[set]" if value.get_secret_value() else "[unset]"
-            elif value is None:
+            elif value is None or value == "":
                 out[name.upper()] = "[unset]"
             else:
                 out[name.upper()] = re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", str(value))

@@ -151,6 +151,7 @@ def test_serve_logs_one_start_line_with_masked_settings(
     assert "0.0.0.0:8123" in message and "JIRA_URL=https://uzo.atlassian.net" in message
     assert "JIRA_API_TOKEN=[set]" in message and "WEBHOOK_SECRET=[set]" in message
     assert "AUTOMATION_SECRET=[unset]" in message and "LEASE_SECONDS=300.0" in message
+    assert "BOT_ACCOUNT_ID=[unset]" in message
     for needle in ("ATATT-very-secret-token", "hook-secret-new", "hook-secret-old", "bot@uzo.nl"):
         assert needle not in err
 

@@ -172,7 +172,6 @@ def _run_with_settings(
 
         from bot.app import create_app
 
-        resolve_request_types(services, settings)
         app = create_app(settings, services, run_worker=True)
         port = args.port or settings.port
         log.info(
@@ -181,6 +180,7 @@ def _run_with_settings(
             port,
             " ".join(f"{k}={v}" for k, v in settings.masked().items()),
         )
+        resolve_request_types(services, settings)
         uvicorn.run(app, host=args.host, port=port, log_config=None, log_level="info")
         return 0
     if command == "worker":
