@@ -13,7 +13,7 @@ def real_app() -> FastAPI:
     from bot.wiring import build_services
 
     settings = load_settings()
-    return create_app(settings, build_services(settings), run_worker=False)
+    return create_app(settings, build_services(settings))
 
 
 def bare_app() -> FastAPI:

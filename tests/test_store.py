@@ -65,7 +65,7 @@ def test_reschedule_park_and_requeue(store: Store) -> None:
     store.clock.now += 121  # type: ignore[attr-defined]
     assert store.claim("w", 60) is not None
     store.park("d1", "w", "gave up")
-    failed = store.list("failed")
+    failed = store.list_deliveries("failed")
     assert [f.id for f in failed] == ["d1"] and failed[0].last_error == "gave up"
     assert store.requeue("d1") is True
     again = store.claim("w", 60)
@@ -107,7 +107,7 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     with s.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 1
+        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 8
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
 

@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="uzibot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="intake + worker in one process (embedded default)")
+    serve = sub.add_parser("serve", help="intake, with the worker in a child process it supervises")
     serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server binds all interfaces
     sub.add_parser("worker", help="worker only (scale-out with PostgreSQL)")
@@ -74,17 +74,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _run_with_settings(
     command: str, args: argparse.Namespace, settings: Settings, out: TextIO
 ) -> int:
+    if command == "serve":
+        from bot.cli.serve import run_serve
+
+        return run_serve(settings, args.host, args.port or settings.port)
     from bot.wiring import build_services
 
     services = build_services(settings)
-    if command == "serve":
-        import uvicorn
-
-        from bot.app import create_app
-
-        app = create_app(settings, services, run_worker=True)
-        uvicorn.run(app, host=args.host, port=args.port or settings.port, log_level="info")
-        return 0
     if command == "worker":
         stop = threading.Event()
         try:
