@@ -8,9 +8,8 @@ import os
 import signal
 import threading
 import time
+from ctypes import c_double
 from multiprocessing.context import SpawnProcess
-from multiprocessing.sharedctypes import Synchronized
-from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
 from bot.settings import Settings
@@ -25,15 +24,16 @@ class WorkerProcess:
 
     The worker's CPU (parsing, classification, certificates) then never holds the intake's
     GIL. The child beats through shared memory about once a poll interval; /readyz reports
-    the worker dead when the child exited or has not beaten for a while.
+    the worker dead when the child exited or has not beaten for a while. Nothing here takes a
+    lock shared with the child (a child killed while holding one would hang the intake): the
+    beat is a lock-free double, and the child is stopped with SIGTERM.
     """
 
     def __init__(self, settings: Settings, *, stop_seconds: float = 30.0) -> None:
         self.settings = settings
         self.stop_seconds = stop_seconds
         self._ctx = multiprocessing.get_context("spawn")
-        self._beat: Synchronized[float] = self._ctx.Value("d", 0.0)
-        self._stop: ProcessEvent = self._ctx.Event()
+        self._beat: Any = self._ctx.RawValue(c_double, 0.0)
         self._closing = threading.Event()
         self._proc: SpawnProcess | None = None
         self._monitor: threading.Thread | None = None
@@ -56,7 +56,7 @@ class WorkerProcess:
         self._beat.value = time.monotonic()  # a grace period for the child's start-up
         self._proc = self._ctx.Process(
             target=run_worker_process,
-            args=(self.settings, self._beat, self._stop, os.getpid()),
+            args=(self.settings, self._beat, os.getpid()),
             name="uzibot-worker",
         )
         self._proc.start()
@@ -80,16 +80,15 @@ class WorkerProcess:
     def stop(self) -> None:
         """Ask the child to finish its current deliveries, then end it (bounded)."""
         self._closing.set()
-        self._stop.set()
+        if self._monitor is not None:
+            self._monitor.join(5)
         proc = self._proc
         if proc is None:
             return
+        proc.terminate()  # SIGTERM: the child finishes its current deliveries and exits
         proc.join(self.stop_seconds)
         if proc.is_alive():
-            log.warning("worker process did not stop in %.0f s; terminating", self.stop_seconds)
-            proc.terminate()
-            proc.join(5)
-        if proc.is_alive():
+            log.warning("worker process did not stop in %.0f s; killing it", self.stop_seconds)
             proc.kill()
             proc.join(5)
 
@@ -102,12 +101,11 @@ class WorkerProcess:
         return quiet < max(15.0, self.settings.worker_poll_seconds * 5)
 
 
-def run_worker_process(
-    settings: Settings, beat: Synchronized[float], stop: ProcessEvent, parent_pid: int
-) -> None:
-    """The child's main: build the services, run the worker until stopped or orphaned."""
+def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
+    """The child's main: build the services, run the worker until SIGTERM or orphaned."""
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
-    # Ctrl-C reaches the whole process group: the parent stops us through `stop` instead.
+    stop = threading.Event()
+    # Ctrl-C reaches the whole process group: the parent stops us with SIGTERM instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     from bot.wiring import build_services
