@@ -17,7 +17,7 @@ import requests
 from bot.inbox.db import open_store
 from bot.signature import sign
 
-SECRET = "serve-test-secret-4711"  # noqa: S105 - a test secret
+SECRET = "serve-test-secret-4711"
 
 
 def _free_port() -> int:
@@ -59,14 +59,14 @@ def test_serve_runs_the_worker_in_a_child_process_and_restarts_it(tmp_path: Path
         os.environ,
         JIRA_URL="https://serve-test.atlassian.net",
         JIRA_USER="bot@example.org",
-        JIRA_API_TOKEN="never-used-token-123",  # noqa: S106 - ignored events need no Jira
+        JIRA_API_TOKEN="never-used-token-123",
         WEBHOOK_SECRET=SECRET,
         SERVICE_DESK_PROJECT="UZO",
         DATABASE_URL=f"sqlite:///{db}",
         BOT_ACCOUNT_ID="557058:serve-test",
         WORKER_POLL_SECONDS="0.2",
     )
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=tmp_path,

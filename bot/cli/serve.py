@@ -17,6 +17,7 @@ from bot.settings import Settings
 log = logging.getLogger("uzibot.serve")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+WORKER_NICENESS = 10
 
 
 class WorkerProcess:
@@ -104,6 +105,9 @@ class WorkerProcess:
 def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
     """The child's main: build the services, run the worker until SIGTERM or orphaned."""
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    # The intake answers Jira within milliseconds; the worker's work can wait. On a busy
+    # machine the scheduler gives the intake's process the CPU first.
+    os.nice(WORKER_NICENESS)
     stop = threading.Event()
     # Ctrl-C reaches the whole process group: the parent stops us with SIGTERM instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
