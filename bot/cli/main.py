@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -83,6 +84,7 @@ def _run_with_settings(
     services = build_services(settings)
     if command == "worker":
         stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish current deliveries
         try:
             services.worker.run_forever(stop)
         except KeyboardInterrupt:
