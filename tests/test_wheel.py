@@ -73,7 +73,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
     _run(
         [
             *(sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install"),
-            *("--no-deps", "--no-index", str(wheel)),
+            # --ignore-installed: a uzibot in the borrowed environment is neither reused nor
+            # uninstalled; the wheel goes into the new venv.
+            *("--no-deps", "--no-index", "--ignore-installed", str(wheel)),
         ],
         tmp,
     )
