@@ -1,4 +1,4 @@
-"""The built wheel is whole: installed into a fresh venv, `uzibot demo` and `uzibot cert` work.
+"""The built wheel is whole: installed into a fresh venv, `uzibot demo`, `cert` and `serve` work.
 
 An editable install reads the source tree and hides missing package data, so this builds the
 wheel from a copy of the project (without build isolation, offline), installs it with
@@ -12,11 +12,14 @@ import json
 import os
 import shutil
 import site
+import socket
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,3 +141,45 @@ def test_installed_cert_judges_the_bundled_example(
     lines = [line.split(None, 1) for line in text.splitlines() if line.strip()]
     assert ["verdict", "ok"] in lines and ["chain_verified", "yes"] in lines
     assert not any(line[0] == "problems" for line in lines)
+
+
+def test_installed_serve_answers_health_and_readiness(
+    installed: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "JIRA_URL": "https://uzo-wheeltest.atlassian.net",
+        "JIRA_USER": "uzibot@uzo-wheeltest.nl",
+        "JIRA_API_TOKEN": "wheel-test-token-0123456789",
+        "WEBHOOK_SECRET": "0123456789abcdef0123456789abcdef",
+        "SERVICE_DESK_PROJECT": "UZO",
+        "BOT_ACCOUNT_ID": "557058:wheel-test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+    }
+    server = subprocess.Popen(
+        [str(installed[0] / "uzibot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        answers = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(answers) < 2 and server.poll() is None:
+            try:
+                for path in ("/healthz", "/readyz"):
+                    answers[path] = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert server.poll() is None, server.communicate()[0]
+        assert {p: a.status_code for p, a in answers.items()} == {"/healthz": 200, "/readyz": 200}
+        assert answers["/readyz"].json() == {"store": True, "worker": True}
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "Traceback" not in output
