@@ -64,8 +64,8 @@ def test_off_spec_requests_are_caught_alike(spec_dir: Path) -> None:
     assert check("GET", "/rest/api/3/myself?expnd=groups") == [
         "GET /rest/api/3/myself: query parameter 'expnd' is not documented"
     ]
-    assert check("GET", "/rest/api/3/search/jql?maxResults=ten&jql=x") == [
-        "GET /rest/api/3/search/jql: query parameter 'maxResults': 'ten' is not an integer"
+    assert check("GET", "/rest/api/3/issue/UZO-1/comment?maxResults=ten") == [
+        "GET /rest/api/3/issue/UZO-1/comment: query parameter 'maxResults': 'ten' is not an integer"
     ]
     assert check("GET", "/rest/api/3/nonsense") == [
         "GET /rest/api/3/nonsense: /rest/api/3/nonsense is not a path in jira-platform-v3.json"

@@ -24,7 +24,9 @@ RUNNERS = {
     "pip install . && uzibot serve": "tests/test_wheel.py (wheel install, serve answers)",
     "python -m pytest": ".ci/run (twice)",
     "uzibot demo": RUN_HERE,
-    "uzibot plan tests/fixtures/webhooks/practice_change-card_holder-bricks.json": RUN_HERE,
+    "uzibot plan --example-site tests/fixtures/webhooks/practice_change-card_holder-bricks.json": (
+        RUN_HERE
+    ),
     "uzibot cert --ca bot/examples/example-ca.pem --today 2026-06-01 "
     "bot/examples/servercertificaat.crt": RUN_HERE,
 }
