@@ -35,6 +35,7 @@ def test_a_worker_whose_lease_expired_never_posts_after_the_takeover(
         metrics=h.services.metrics,
         owner="worker-b",
         lease_seconds=h.settings.lease_seconds,
+        limit_waits=h.services.worker.limit_waits,
     )
     read_effect = Store.effect
     took_over: list[str] = []

@@ -1,5 +1,5 @@
 """The durable inbox: schema and migrations, the store, the intake's group writer, the worker.
 
-May import the standard library, SQLAlchemy, `bot.metrics` and from `bot.jira` only its error
-types and the retry wait budget; never the gateway, handlers or the sandbox.
+May import itself, `bot.metrics` and `bot.jira.errors` (to tell a retryable failure); never the
+gateway, the engine, the handlers or the sandbox (tests/test_layout.py keeps these rules).
 """

@@ -9,13 +9,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.inbox.lease import Lease, LeaseLost, holding
 from bot.inbox.store import Delivery, Store
 from bot.jira.errors import JiraRetryable
-from bot.jira.retry import wait_budget
 from bot.metrics import Metrics
 
 log = logging.getLogger("uzibot.worker")
@@ -41,6 +41,9 @@ class RetrySchedule:
             min(self.cap_seconds, self.base_seconds * 2 ** (n - 1))
             for n in range(1, self.max_attempts)
         )
+
+
+WaitScope = Callable[[Callable[[], float]], AbstractContextManager[None]]
 
 
 class StopSignal(Protocol):
@@ -70,7 +73,7 @@ class Worker:
 
     Each claim is a Lease with a fresh token: a heartbeat renews it while the delivery is
     processed, every journal write is fenced on it (Store.record_effect) and every Jira call
-    and wait stays within what is left of it (bot.jira.retry.wait_budget).
+    and wait stays within what is left of it (`limit_waits`).
     """
 
     store: Store
@@ -85,6 +88,9 @@ class Worker:
     call_seconds: float = 30.0
     """Time reserved for one Jira call (its HTTP timeout): no call starts with less left."""
     retention: Retention | None = None
+    limit_waits: WaitScope = field(default=lambda _remaining: nullcontext())
+    """Scope in which the Jira calls of one delivery get a time budget (wiring passes
+    bot.jira.retry.within_budget); the worker passes what is left of the lease."""
     _heartbeat: float = 0.0
     _held: dict[str, Lease] = field(default_factory=dict, repr=False)
     _held_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -107,12 +113,10 @@ class Worker:
         )
         with self._held_lock:
             self._held[token] = lease
-        budget = wait_budget.set(lambda: lease.remaining() - self.call_seconds)
         try:
-            with holding(lease):
+            with holding(lease), self.limit_waits(lambda: lease.remaining() - self.call_seconds):
                 self._handle(delivery, lease)
         finally:
-            wait_budget.reset(budget)
             with self._held_lock:
                 self._held.pop(token, None)
         return delivery

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -30,6 +31,16 @@ MIN_RETRY_AFTER = 1.0
 # Seconds this context may still spend on Jira calls and waits (the worker sets it from its
 # lease). Unset: no limit. A wait that does not fit hands the error back to the caller.
 wait_budget: ContextVar[Callable[[], float] | None] = ContextVar("uzibot_wait_budget", default=None)
+
+
+@contextmanager
+def within_budget(remaining: Callable[[], float]) -> Iterator[None]:
+    """Run the body with `remaining()` as the wait budget of its Jira calls."""
+    token = wait_budget.set(remaining)
+    try:
+        yield
+    finally:
+        wait_budget.reset(token)
 
 
 class BudgetSpent(JiraRetryable):
