@@ -107,7 +107,7 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     with s.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 8
+        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 9
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
 
@@ -168,7 +168,7 @@ def test_an_old_inbox_is_migrated_outcomes_leave_last_error(tmp_path: Path) -> N
         with store.engine.connect() as conn:
             from sqlalchemy import text
 
-            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 8
+            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 9
     finally:
         store.close()
 
@@ -199,6 +199,12 @@ def test_retention_deletes_old_finished_deliveries_and_keeps_the_journal(store: 
     now = clock()
     assert store.prune(now - 14 * 86400, None) == {"done": 1, "failed": 0}
     assert store.prune(now - 14 * 86400, now - 90 * 86400) == {"done": 0, "failed": 1}
+    assert store.counts() == {"pending": 1}
+    store.add_delivery("parked", "jira", "e", "UZO-7", b"{}")
+    parked = store.claim("w", 60)
+    assert parked is not None and parked.id == "waiting"  # older first
+    store.park(parked.id, "w", "HTTP 400")
+    assert store.purge_failed() == 1
     assert store.counts() == {"pending": 1}
     store.checkpoint()
 

@@ -1,4 +1,4 @@
-"""Inbox administration for the CLI: list deliveries, replay one."""
+"""Inbox administration for the CLI: list deliveries, purge parked ones, replay one."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ def list_deliveries(store: Store, *, failed_only: bool, limit: int, out: TextIO)
         print(line, file=out)
         if d.last_error:
             print(f"    last error: {d.last_error}", file=out)
+    return 0
+
+
+def purge_failed(store: Store, *, out: TextIO) -> int:
+    """Delete every parked delivery (they are otherwise kept RETENTION_FAILED_DAYS)."""
+    removed = store.purge_failed()
+    print(f"purged {removed} parked deliveries", file=out)
     return 0
 
 

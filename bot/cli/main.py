@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries = sub.add_parser("deliveries", help="list stored deliveries")
     deliveries.add_argument("--failed", action="store_true")
     deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument(
+        "--purge", action="store_true", help="delete every parked (failed) delivery"
+    )
     replay = sub.add_parser("replay", help="process a stored delivery again")
     replay.add_argument("delivery_id")
     replay.add_argument(
@@ -119,8 +122,10 @@ def _run_with_settings(
 
         return run_check(settings, services, out)
     if command == "deliveries":
-        from bot.cli.inbox import list_deliveries
+        from bot.cli.inbox import list_deliveries, purge_failed
 
+        if args.purge:
+            return purge_failed(services.store, out=out)
         return list_deliveries(services.store, failed_only=args.failed, limit=args.limit, out=out)
     if command == "replay":
         from bot.cli.inbox import replay

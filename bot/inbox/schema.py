@@ -85,6 +85,8 @@ _MIGRATIONS: list[str] = [
     "CREATE INDEX IF NOT EXISTS ix_deliveries_expired ON deliveries (status, lease_until)",
     "CREATE INDEX IF NOT EXISTS ix_deliveries_issue ON deliveries (issue_key, status, lease_until)",
     "CREATE INDEX IF NOT EXISTS ix_deliveries_finished ON deliveries (status, done_at)",
+    # 9: parked deliveries now record when they were parked (retention counts from there).
+    "UPDATE deliveries SET done_at = next_attempt_at WHERE status = 'failed' AND done_at IS NULL",
 ]
 
 

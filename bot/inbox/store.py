@@ -353,6 +353,22 @@ class Store:
                     break
         return removed
 
+    def purge_failed(self) -> int:
+        """Delete every parked delivery (`uzibot deliveries --purge`); return how many."""
+        removed = 0
+        while True:
+            with self.engine.begin() as conn:
+                res = conn.execute(
+                    text(
+                        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
+                        "WHERE status = 'failed' LIMIT :n)"
+                    ),
+                    {"n": PRUNE_BATCH},
+                )
+            removed += res.rowcount
+            if res.rowcount < PRUNE_BATCH:
+                return removed
+
     def checkpoint(self) -> None:
         """SQLite: fold the whole WAL into the database and truncate the file (bounded WAL)."""
         if self.engine.dialect.name != "sqlite":
