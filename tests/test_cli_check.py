@@ -14,6 +14,7 @@ from bot.cli.main import main
 from bot.mappings import load_mappings  # noqa: F401 - the bundled mappings must load
 from tests.fakejira import FakeJira
 from tests.harness import load_fixture, make_harness
+from tests.test_readme import assert_shown_lines_appear, fenced_commands
 
 BUNDLED = Path(__file__).resolve().parents[1] / "mappings"
 
@@ -112,6 +113,7 @@ def test_missing_field_names_it_lists_the_site_fields_and_the_fix(
     assert "fields.toml" in fix and "uzibot mappings init DIR" in fix
     assert has.startswith("site has custom fields: ") and "Abonneenummer (customfield_10051)" in has
     assert text.rstrip().endswith("1 check(s) failed")
+    assert_shown_lines_appear(fenced_commands()["uzibot check"], text)  # the README's example
 
 
 def test_wrong_project_lists_the_service_desks(

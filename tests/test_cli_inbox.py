@@ -15,6 +15,7 @@ from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import Harness, load_fixture, make_harness, with_key
 from tests.test_lifecycle_app import walk_every_step
+from tests.test_readme import fenced_commands
 
 FIXTURE = "practice_change-abonneenummer-promedico"
 
@@ -82,6 +83,8 @@ def test_deliveries_table_keeps_outcomes_and_errors_apart(
     assert down[1:5] == ["jira:issue_created", "UZO-471", "retrying", "1"]
     assert "503" in rows["jira-was-down"]  # the error sits in the last-error column ...
     assert "ignored" not in rows["jira-was-down"]  # ... and outcomes never do
+    shown = fenced_commands()["uzibot deliveries"]  # the README shows this very table
+    assert shown[:2] == lines[:2] and sorted(shown[2:]) == sorted(lines[2:])
 
 
 def test_cases_lists_open_cases_soonest_deadline_first(
@@ -112,6 +115,7 @@ def test_cases_lists_open_cases_soonest_deadline_first(
     assert order == ["UZO-482", "UZO-481", "UZO-400"]  # 3 Dec 2026, 25 May 2027, no deadline
     assert lines[2].split()[2:5] == ["renewal", "2026-12-03", "5"]
     assert lines[4].split()[3] == "-"
+    assert fenced_commands()["uzibot cases"] == lines  # the README shows this very table
     # An agent finishes every sub-task of UZO-400; the bot resolves it: it leaves the list.
     walk_every_step(h, "UZO-400")
     code, text = run_cli("cases")

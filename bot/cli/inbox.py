@@ -1,4 +1,4 @@
-"""Inbox administration for the CLI: the deliveries table, replaying one or many."""
+"""Inbox administration for the CLI: the deliveries table, purging parked ones, replaying."""
 
 from __future__ import annotations
 
@@ -20,26 +20,17 @@ def _when(ts: float) -> str:
 
 
 def outcome_of(delivery: Delivery) -> str:
-    """What became of a delivery: done, ignored:<why>, failed, retrying, pending, processing.
-
-    Reads the store's `outcome` when it has one; older rows kept a finished delivery's
-    outcome in `last_error`, so for those it is read from there.
-    """
-    stored = getattr(delivery, "outcome", None)
-    if stored:
-        return str(stored)
+    """What became of a delivery: done, ignored:<why>, failed, retrying, pending, processing."""
     if delivery.status == "done":
-        return delivery.last_error or "done"
+        return delivery.outcome or "done"
     if delivery.status == "pending" and delivery.attempts:
         return "retrying"
     return delivery.status
 
 
 def error_of(delivery: Delivery) -> str | None:
-    """The last error, never an outcome (see `outcome_of`)."""
-    if getattr(delivery, "outcome", None) is None and delivery.status == "done":
-        return None
-    return delivery.last_error
+    """The last error of an unfinished or parked delivery, never an outcome."""
+    return None if delivery.status == "done" else delivery.last_error
 
 
 def _next_attempt(delivery: Delivery, now: float) -> str:
@@ -52,7 +43,7 @@ def list_deliveries(
     store: Store, *, failed_only: bool, limit: int, out: TextIO, wide: bool = False
 ) -> int:
     """Print the inbox counts, then a table of deliveries, newest first."""
-    rows = store.list("failed" if failed_only else None, limit=limit)
+    rows = store.list_deliveries("failed" if failed_only else None, limit=limit)
     counts = store.counts()
     print(
         "inbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"), file=out
@@ -75,6 +66,13 @@ def list_deliveries(
     headers = ("id", "event", "request", "outcome", "attempts", "next attempt", "last error")
     for line in format_table(headers, table):
         print(line, file=out)
+    return 0
+
+
+def purge_failed(store: Store, *, out: TextIO) -> int:
+    """Delete every parked delivery (they are otherwise kept RETENTION_FAILED_DAYS)."""
+    removed = store.purge_failed()
+    print(f"purged {removed} parked deliveries", file=out)
     return 0
 
 

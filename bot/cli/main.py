@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="uzibot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="intake + worker in one process (embedded default)")
+    serve = sub.add_parser("serve", help="intake, with the worker in a child process it supervises")
     serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server binds all interfaces
     sub.add_parser("worker", help="worker only (scale-out with PostgreSQL)")
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries.add_argument("--failed", action="store_true")
     deliveries.add_argument("--limit", type=int, default=50)
     deliveries.add_argument("--wide", action="store_true", help="whole error messages")
+    deliveries.add_argument(
+        "--purge", action="store_true", help="delete every parked (failed) delivery"
+    )
     cases = sub.add_parser("cases", help="open cases, soonest deadline first")
     cases.add_argument("--all", action="store_true", dest="show_all", help="closed ones too")
     cases.add_argument("--today", type=date.fromisoformat, default=None)
@@ -130,6 +134,10 @@ def database_problem(settings: Settings, exc: OperationalError) -> str:
 def _run_with_settings(
     command: str, args: argparse.Namespace, settings: Settings, out: TextIO
 ) -> int:
+    if command == "serve":
+        from bot.cli.serve import run_serve
+
+        return run_serve(settings, args.host, args.port or settings.port)
     from bot.wiring import build_gateway, build_services, resolve_request_types
 
     if command == "send":
@@ -167,33 +175,20 @@ def _run_with_settings(
             database_error=database_error,
         )
     services = build_services(settings)
-    if command == "serve":
-        import uvicorn
-
-        from bot.app import create_app
-
-        app = create_app(settings, services, run_worker=True)
-        port = args.port or settings.port
-        log.info(
-            "uzibot serve on %s:%d (intake + worker); settings: %s",
-            args.host,
-            port,
-            " ".join(f"{k}={v}" for k, v in settings.masked().items()),
-        )
-        resolve_request_types(services, settings)
-        uvicorn.run(app, host=args.host, port=port, log_config=None, log_level="info")
-        return 0
     if command == "worker":
         resolve_request_types(services, settings)
         stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish current deliveries
         try:
             services.worker.run_forever(stop)
         except KeyboardInterrupt:
             stop.set()
         return 0
     if command == "deliveries":
-        from bot.cli.inbox import list_deliveries
+        from bot.cli.inbox import list_deliveries, purge_failed
 
+        if args.purge:
+            return purge_failed(services.store, out=out)
         return list_deliveries(
             services.store, failed_only=args.failed, limit=args.limit, out=out, wide=args.wide
         )
@@ -212,7 +207,11 @@ def _run_with_settings(
 
         ids = list(args.delivery_ids)
         if args.failed:
-            ids += [d.id for d in services.store.list("failed", limit=1_000_000) if d.id not in ids]
+            ids += [
+                d.id
+                for d in services.store.list_deliveries("failed", limit=1_000_000)
+                if d.id not in ids
+            ]
         if not ids:
             print("uzibot replay: give delivery ids or --failed", file=sys.stderr)
             return 2
