@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.certs.deadlines import deactivation_date
@@ -24,6 +25,19 @@ SWITCH_OFF_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("31-60", 60),
     ("61-90", 90),
     ("over_90", None),
+)
+
+# Families the worker updates. Under `uzibot serve` the worker runs in a child process: it
+# writes these (render(WORKER_FAMILIES.__contains__)) for the intake's /metrics to append.
+WORKER_FAMILIES = frozenset(
+    {
+        "uzibot_deliveries_processed",
+        "uzibot_processing_seconds",
+        "uzibot_jira_effects",
+        "uzibot_jira_calls",
+        "uzibot_jira_throttled",
+        "uzibot_reminders_sent",
+    }
 )
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-\d+$")
@@ -51,9 +65,26 @@ class Metrics:
         if status == "429":
             self.jira_throttled.inc()
 
+    def render(self, keep: Callable[[str], bool] | None = None) -> bytes:
+        """The Prometheus text of the families whose name `keep` accepts (all without it)."""
+        if keep is None:
+            return generate_latest(self.registry)
+        return generate_latest(cast(CollectorRegistry, _Only(self.registry, keep)))
+
     def watch_store(self, store: Store, today: Callable[[], date]) -> None:
         """Add the gauges read from the store at scrape time (queue, parked, certificates)."""
         self.registry.register(_StoreCollector(store, today))
+
+
+class _Only:
+    """A registry view with some families only (generate_latest needs only `collect`)."""
+
+    def __init__(self, registry: CollectorRegistry, keep: Callable[[str], bool]) -> None:
+        self.registry = registry
+        self.keep = keep
+
+    def collect(self) -> Iterator[Metric]:
+        return (family for family in self.registry.collect() if self.keep(family.name))
 
 
 def operation_of(path: str) -> str:
