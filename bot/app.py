@@ -31,6 +31,7 @@ def create_app(settings: Settings, services: Services, *, run_worker: bool = Fal
         max_body_bytes=settings.max_body_bytes,
         webhook_secrets=settings.webhook_secrets(),
         automation_secrets=settings.automation_secrets(),
+        clock=services.store.clock,
     )
     jira_auth = jira_authenticator(cfg)
     automation_auth = automation_authenticator(cfg)
