@@ -64,6 +64,18 @@ def create_app(settings: Settings, services: Services, *, run_worker: bool = Fal
     async def automation_webhook(request: Request) -> Response:
         return await receive(request, cfg, "automation", automation_auth, CHECKS["automation"])
 
+    add_health_routes(app, services, run_worker=run_worker)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def add_health_routes(app: FastAPI, services: Services, *, run_worker: bool) -> None:
+    """`/healthz` (the process answers) and `/readyz` (store reachable, worker looping)."""
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -75,8 +87,9 @@ def create_app(settings: Settings, services: Services, *, run_worker: bool = Fal
         status = 200 if store_ok and worker_ok else 503
         return JSONResponse({"store": store_ok, "worker": worker_ok}, status_code=status)
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+def create_health_app(services: Services, *, run_worker: bool) -> FastAPI:
+    """Only the probes, for `HEALTH_PORT`: reachable while the webhook port is flooded."""
+    app = FastAPI(title="uzibot health", docs_url=None, redoc_url=None, openapi_url=None)
+    add_health_routes(app, services, run_worker=run_worker)
     return app

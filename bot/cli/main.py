@@ -78,12 +78,17 @@ def _run_with_settings(
 
     services = build_services(settings)
     if command == "serve":
-        import uvicorn
+        import asyncio
 
-        from bot.app import create_app
+        from bot.app import create_app, create_health_app
+        from bot.server import build_servers, run_servers, server_limits
 
         app = create_app(settings, services, run_worker=True)
-        uvicorn.run(app, host=args.host, port=args.port or settings.port, log_level="info")
+        health = create_health_app(services, run_worker=True) if settings.health_port else None
+        port = args.port or settings.port
+        limits = server_limits(settings)
+        servers = build_servers(app, args.host, port, limits, health, settings.health_port)
+        asyncio.run(run_servers(servers))
         return 0
     if command == "worker":
         stop = threading.Event()
