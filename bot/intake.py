@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from bot.envelope import EnvelopeError, check_automation_payload, check_jira_envelope
@@ -132,6 +132,8 @@ async def receive(
         body = await read_bounded(request, cfg.max_body_bytes)
     except _TooLarge:
         return _refuse(cfg, endpoint, 413, "body too large", limit=cfg.max_body_bytes)
+    except ClientDisconnect:  # gone (or cut off by the request timeout) before the body ended
+        return _refuse(cfg, endpoint, 400, "the client left before the body was complete")
     if not authenticate(request, body):
         return _refuse(cfg, endpoint, 401, "bad signature")
     payload, status, why = parse_body(body)
