@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Which workflow an event belongs to, and what decided it (handed to the handlers)."""
+
+    workflow: str | None
+    classification: object | None = None
+
+
+@dataclass(frozen=True)
 class HandlerContext:
     """Collaborators and facts for one dispatch; built by the worker (or `uzibot plan`)."""
 
@@ -27,6 +35,8 @@ class HandlerContext:
     case_property: Mapping[str, Any] | None = None
     """The `uzibot` entity property of the event's issue, read for the bot's own sub-tasks
     and tracking issues (their webhooks carry no properties)."""
+    route: Route | None = None
+    """The route the router decided for this event (set by `Router.dispatch`)."""
 
     def field_raw(self, event: Event, name: str) -> Any:
         """The raw value of a custom field named by its display name (or given by its id)."""

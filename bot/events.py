@@ -7,8 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-VP_ORIGIN_SCHEMA = "com.atlassian.servicedesk:vp-origin"
-
 
 class ChangeItem(BaseModel):
     """One changelog item (`changelog.items[]`)."""

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"  # noqa: S105 - the reconciler puts the tracking key here
+"""Stands in a comment body for the tracking issue's key, which exists only once applied."""
+CASE_LABEL = "uzibot"
+"""The label on every issue the bot creates (and that marks the bot's own issues in webhooks)."""
+CASE_PROPERTY = "uzibot"
+"""The entity property holding a case's facts on its tracking issue and sub-tasks."""
+ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
+"""A Jira issue key, e.g. UZO-12: safe to show without escaping."""
 
 
 class SubTaskSpec(BaseModel):
@@ -58,6 +68,20 @@ class TransitionSpec(BaseModel):
     transition: str
 
 
+class CertificateRecord(BaseModel):
+    """Remember one UZI server certificate in the registry (facts only, never key material)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fingerprint: str
+    abonneenummer: str
+    uzi_number: str | None = None
+    not_before: str | None = None
+    not_after: str | None = None
+    practice: str | None = None
+    source_request: str | None = None
+
+
 class Plan(BaseModel):
     """What a handler wants Jira to look like after one event; empty means nothing to do."""
 
@@ -68,8 +92,13 @@ class Plan(BaseModel):
     case: CaseSpec | None = None
     comments: tuple[CommentSpec, ...] = ()
     transitions: tuple[TransitionSpec, ...] = ()
-    kind: Literal["case", "note", "noop"] = "case"
+    certificates: tuple[CertificateRecord, ...] = ()
 
     def is_empty(self) -> bool:
         """True when applying the plan would change nothing."""
-        return self.case is None and not self.comments and not self.transitions
+        return (
+            self.case is None
+            and not self.comments
+            and not self.transitions
+            and not self.certificates
+        )

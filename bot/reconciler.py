@@ -5,35 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
+from bot.certs.registry import record_certificates
 from bot.inbox.store import Store
-from bot.jira.adf import text_to_adf
 from bot.jira.errors import JiraPermanent
-from bot.jira.gateway import IssueLink, JiraGateway
-from bot.plan import CaseSpec, CommentSpec, Plan, TransitionSpec
+from bot.jira.gateway import CaseLayout, JiraGateway
+from bot.plan import (
+    TRACKING_KEY_TOKEN,
+    CaseSpec,
+    CertificateRecord,
+    CommentSpec,
+    Plan,
+    TransitionSpec,
+)
 
 log = logging.getLogger("uzibot.reconciler")
-
-TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"  # noqa: S105 - a placeholder, not a secret
-CASE_PROPERTY = "uzibot"
-CASE_LABEL = "uzibot"
-
-
-@dataclass(frozen=True)
-class CaseLayout:
-    """Where and as what the case's issues are created (from settings and mappings)."""
-
-    tracking_project: str
-    issue_types: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    """workflow -> (tracking issue type, sub-task issue type); others use Task/Sub-task."""
-    link_type: str = "Relates"
-
-    def types_for(self, workflow: str) -> tuple[str, str]:
-        """(tracking issue type, sub-task issue type) of a workflow."""
-        return self.issue_types.get(workflow, ("Task", "Sub-task"))
 
 
 class Reconciler:
@@ -61,6 +49,8 @@ class Reconciler:
             self._ensure_comment(comment, tracking_key, delivery_id, applied)
         for transition in plan.transitions:
             self._ensure_transition(transition, delivery_id, applied)
+        for record in plan.certificates:
+            self._ensure_registered(record, delivery_id, applied)
         return applied
 
     # -- journal helpers ------------------------------------------------------
@@ -83,15 +73,14 @@ class Reconciler:
         if rec is not None and rec[0] == "done":
             key = str(rec[1]["key"])
         else:
-            key_found = self._find_case(case) if rec is not None else None
+            key_found = (
+                self.gateway.find_linked_case(case.request_key, case.workflow)
+                if rec is not None
+                else None
+            )
             if key_found is None:
                 self.store.record_effect(eid, "intent", None, delivery_id)
-                ref = self.gateway.create_issue(
-                    self._case_fields(case),
-                    links=[IssueLink(type=self.layout.link_type, key=case.request_key)],
-                    properties={CASE_PROPERTY: _case_doc(case, None, {})},
-                )
-                key_found = ref.key
+                key_found = self.gateway.create_case(case, self.layout, _case_doc(case, None, {}))
             key = key_found
             self._done(
                 eid,
@@ -103,37 +92,6 @@ class Reconciler:
         subtask_keys = self._ensure_subtasks(case, key, delivery_id, applied)
         self._ensure_case_state(case, key, rec[1], subtask_keys, delivery_id, applied)
         return key
-
-    def _find_case(self, case: CaseSpec) -> str | None:
-        """After an unknown outcome: look for our tracking issue among the request's links."""
-        issue = self.gateway.get_issue(case.request_key, ["issuelinks"])
-        for link in ((issue or {}).get("fields") or {}).get("issuelinks") or ():
-            other = link.get("inwardIssue") or link.get("outwardIssue") or {}
-            key = other.get("key")
-            if not key:
-                continue
-            doc = self.gateway.get_property(key, CASE_PROPERTY)
-            if (
-                isinstance(doc, dict)
-                and doc.get("workflow") == case.workflow
-                and doc.get("request_key") == case.request_key
-            ):
-                return str(key)
-        return None
-
-    def _case_fields(self, case: CaseSpec) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "project": {"key": self.layout.tracking_project},
-            "issuetype": {"name": self.layout.types_for(case.workflow)[0]},
-            "summary": case.summary[:250],
-            "description": text_to_adf(case.description),
-            "labels": list(case.labels),
-        }
-        if case.due_date is not None:
-            fields["duedate"] = case.due_date.isoformat()
-        if case.priority:
-            fields["priority"] = {"name": case.priority}
-        return fields
 
     def _ensure_case_state(
         self,
@@ -154,17 +112,12 @@ class Reconciler:
             if rec is not None and rec[0] == "done"
             else {"due": created.get("due"), "priority": created.get("priority"), "digest": None}
         )
-        changed_fields: dict[str, Any] = {}
-        if _iso(case) != last.get("due") and case.due_date is not None:
-            changed_fields["duedate"] = case.due_date.isoformat()
-        if case.priority != last.get("priority") and case.priority:
-            changed_fields["priority"] = {"name": case.priority}
-        if last.get("digest") == digest and not changed_fields:
+        new_due = case.due_date if _iso(case) != last.get("due") else None
+        new_priority = case.priority if case.priority != last.get("priority") else None
+        new_doc = doc if last.get("digest") != digest else None
+        if new_doc is None and new_due is None and not new_priority:
             return
-        if last.get("digest") != digest:
-            self.gateway.set_property(key, CASE_PROPERTY, doc)
-        if changed_fields:
-            self.gateway.edit_issue(key, changed_fields)
+        self.gateway.update_case(key, doc=new_doc, due_date=new_due, priority=new_priority)
         self._done(
             eid,
             {"digest": digest, "due": _iso(case), "priority": case.priority},
@@ -185,7 +138,7 @@ class Reconciler:
             elif rec is not None:
                 unknown.append(sub.slug)
         if unknown:
-            existing = self._existing_subtasks(parent)
+            existing = {s.summary: s.key for s in self.gateway.subtask_states(parent)}
             for sub in case.subtasks:
                 if sub.slug in unknown and sub.summary in existing:
                     keys[sub.slug] = existing[sub.summary]
@@ -197,20 +150,13 @@ class Reconciler:
             return keys
         for sub in missing:
             self.store.record_effect(_subtask_eid(case, sub.slug), "intent", None, delivery_id)
-        result = self.gateway.bulk_create(
+        result = self.gateway.create_subtasks(
+            case,
+            parent,
+            missing,
+            self.layout,
             [
-                {
-                    "project": {"key": self.layout.tracking_project},
-                    "issuetype": {"name": self.layout.types_for(case.workflow)[1]},
-                    "parent": {"key": parent},
-                    "summary": sub.summary[:250],
-                    "description": text_to_adf(sub.description),
-                    "labels": [CASE_LABEL],
-                }
-                for sub in missing
-            ],
-            properties=[
-                {CASE_PROPERTY: {**_case_doc(case, parent, {}), "slug": sub.slug, "parent": parent}}
+                {**_case_doc(case, parent, {}), "slug": sub.slug, "parent": parent}
                 for sub in missing
             ],
         )
@@ -222,15 +168,6 @@ class Reconciler:
             raise JiraPermanent(400, f"sub-task creation failed: {result.errors}")
         return keys
 
-    def _existing_subtasks(self, parent: str) -> dict[str, str]:
-        issue = self.gateway.get_issue(parent, ["subtasks"])
-        out: dict[str, str] = {}
-        for sub in ((issue or {}).get("fields") or {}).get("subtasks") or ():
-            summary = (sub.get("fields") or {}).get("summary")
-            if summary and sub.get("key"):
-                out[str(summary)] = str(sub["key"])
-        return out
-
     # -- comments and transitions -------------------------------------------------
     def _ensure_comment(
         self, comment: CommentSpec, tracking_key: str | None, delivery_id: str, applied: list[str]
@@ -241,12 +178,12 @@ class Reconciler:
             return
         body = comment.body.replace(TRACKING_KEY_TOKEN, tracking_key or "(no tracking issue)")
         if rec is not None:
-            for existing in self.gateway.request_comments(comment.issue_key):
-                if existing.get("body") == body:
-                    self._done(eid, {"id": str(existing.get("id"))}, delivery_id, applied)
-                    return
+            found = self.gateway.find_comment(comment.issue_key, body)
+            if found is not None:
+                self._done(eid, {"id": found}, delivery_id, applied)
+                return
         self.store.record_effect(eid, "intent", None, delivery_id)
-        comment_id = self.gateway.comment_on_request(comment.issue_key, body, public=comment.public)
+        comment_id = self.gateway.comment(comment.issue_key, body, public=comment.public)
         self._done(eid, {"id": comment_id}, delivery_id, applied)
 
     def _ensure_transition(
@@ -256,12 +193,24 @@ class Reconciler:
         rec = self._journal(eid)
         if rec is not None and rec[0] == "done":
             return
-        moved = self.gateway.transition(transition.issue_key, transition.transition)
+        moved = self.gateway.resolve(transition.issue_key, transition.transition)
         if not moved:
             log.warning(
                 "transition %r not available on %s", transition.transition, transition.issue_key
             )
         self._done(eid, {"moved": moved}, delivery_id, applied)
+
+    # -- the certificate registry -------------------------------------------------------
+    def _ensure_registered(
+        self, record: CertificateRecord, delivery_id: str, applied: list[str]
+    ) -> None:
+        """Record a certificate once per request; the upsert itself is idempotent."""
+        eid = f"registry:{record.source_request}:{record.fingerprint}"
+        rec = self._journal(eid)
+        if rec is not None and rec[0] == "done":
+            return
+        record_certificates(self.store, [record])
+        self._done(eid, {"abonneenummer": record.abonneenummer}, delivery_id, applied)
 
 
 def _subtask_eid(case: CaseSpec, slug: str) -> str:

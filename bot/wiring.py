@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bot.facts import Scope
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import RetrySchedule, Worker
-from bot.jira.gateway import JiraGateway
+from bot.jira.gateway import CaseLayout, JiraGateway
 from bot.jira.retry import RetryPolicy
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
 from bot.processor import Processor
-from bot.reconciler import CaseLayout, Reconciler
+from bot.reconciler import Reconciler
 from bot.router import Router
 from bot.settings import Settings
 
@@ -44,12 +45,36 @@ def today_in_amsterdam() -> date:
     return datetime.now(AMSTERDAM).date()
 
 
-def build_router() -> Router:
-    """Compose every concern's router in one place."""
-    from handlers import lifecycle, practice_change, question, renewal, triage
+def count_effects(metrics: Metrics, then: Callable[[str], None]) -> Callable[[str], None]:
+    """An effect hook that counts Jira effects by kind (the journal id's prefix), then calls on."""
 
-    return Router(
-        practice_change.router, renewal.router, question.router, triage.router, lifecycle.router
+    def on_effect(eid: str) -> None:
+        kind = eid.split(":", 1)[0]
+        if kind != "registry":
+            metrics.jira_effects.labels(kind=kind).inc()
+        then(eid)
+
+    return on_effect
+
+
+def build_gateway(
+    settings: Settings,
+    *,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> JiraGateway:
+    """The Jira gateway for the configured site, with the configured retry policy."""
+    return JiraGateway(
+        settings.jira_url,
+        settings.jira_user,
+        settings.jira_api_token.get_secret_value(),
+        session=session,
+        retry=RetryPolicy(
+            max_attempts=settings.jira_max_attempts,
+            max_wait=settings.jira_max_wait_seconds,
+            sleep=sleep,
+        ),
+        timeout=settings.jira_timeout_seconds,
     )
 
 
@@ -66,18 +91,9 @@ def build_services(
     """Wire the real parts; tests pass a sandbox session, a fake clock or a crash hook."""
     store = store or open_store(settings.database_url, clock)
     mappings = load_mappings(settings.mappings_dir)
-    gateway = JiraGateway(
-        settings.jira_url,
-        settings.jira_user,
-        settings.jira_api_token.get_secret_value(),
-        session=session,
-        retry=RetryPolicy(
-            max_attempts=settings.jira_max_attempts,
-            max_wait=settings.jira_max_wait_seconds,
-            sleep=sleep,
-        ),
-        timeout=settings.jira_timeout_seconds,
-    )
+    gateway = build_gateway(settings, session=session, sleep=sleep)
+    from handlers.routing import build_router
+
     router = build_router()
     layout = CaseLayout(
         tracking_project=settings.tracking_project,
@@ -86,18 +102,21 @@ def build_services(
             for name, flow in mappings.workflows.items()
         },
     )
-    reconciler = Reconciler(gateway, store, layout, on_effect=on_effect)
     metrics = create_metrics()
+    reconciler = Reconciler(
+        gateway, store, layout, on_effect=count_effects(metrics, on_effect or (lambda _eid: None))
+    )
     processor = Processor(
         gateway=gateway,
         router=router,
         reconciler=reconciler,
-        store=store,
         mappings=mappings,
-        service_desk_project=settings.service_desk_project,
-        tracking_project=settings.tracking_project,
+        scope=Scope(
+            service_desk_project=settings.service_desk_project,
+            tracking_project=settings.tracking_project,
+            max_cert_bytes=settings.max_cert_bytes,
+        ),
         today=today,
-        max_cert_bytes=settings.max_cert_bytes,
         bot_account_id=settings.bot_account_id,
     )
     worker = Worker(

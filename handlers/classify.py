@@ -10,14 +10,13 @@ from bot.context import HandlerContext
 from bot.events import Event
 from bot.mappings import Kind, Mappings, Vendor
 from bot.mappings_schema import RequestTypeRule
+from bot.plan import CASE_LABEL
 from handlers.wording import TextSignals, read_signals
 
 WorkflowName = Literal["practice_change", "renewal", "question"]
 DecidedBy = Literal["request_type", "field", "text"]
-BOT_LABEL = "uzibot"
 
 __all__ = [
-    "BOT_LABEL",
     "Classification",
     "DecidedBy",
     "RequestFacts",
@@ -30,6 +29,7 @@ __all__ = [
     "read_request_facts",
     "read_signals",
     "request_text",
+    "routed_classification",
 ]
 
 
@@ -74,8 +74,20 @@ def is_service_request(event: Event, ctx: HandlerContext) -> bool:
         and event.request_type_id is not None
         and event.project_key == ctx.service_desk_project
         and not event.is_subtask
-        and BOT_LABEL not in event.labels
+        and CASE_LABEL not in event.labels
     )
+
+
+def routed_classification(event: Event, ctx: HandlerContext) -> Classification | None:
+    """The classification the router decided for this event, None when it is no portal request.
+
+    A dispatched event carries it in `ctx.route`, so it is computed once per event; only a
+    handler called directly (tests, one-off tools) classifies here.
+    """
+    if ctx.route is not None:
+        found = ctx.route.classification
+        return found if isinstance(found, Classification) else None
+    return classify(event, ctx) if is_service_request(event, ctx) else None
 
 
 def request_text(event: Event) -> str:

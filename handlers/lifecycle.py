@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -12,15 +11,13 @@ from bot.context import HandlerContext
 from bot.events import ChangeItem, Event
 from bot.mappings_schema import Lifecycle
 from bot.markup import escape_inline, trusted
-from bot.plan import CommentSpec, Plan, TransitionSpec
+from bot.plan import CASE_LABEL, ISSUE_KEY, CommentSpec, Plan, TransitionSpec
 from bot.router import Router
-from handlers.classify import BOT_LABEL
 
 HANDLER = "lifecycle"
 HANDLED_EVENTS = ("jira:issue_updated",)
 RESOLVE_SLUG = "lifecycle:resolve"
 TRACKING_DONE_SLUG = "lifecycle:tracking_done"
-_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
 
 router = Router()
 
@@ -79,18 +76,17 @@ def plan_lifecycle(event: Event, ctx: HandlerContext) -> Plan | None:
         ),
         comments=comments,
         transitions=transitions,
-        kind="note",
     )
 
 
 for _name in HANDLED_EVENTS:
-    router.register(_name)(plan_lifecycle)
+    router.register(_name, HANDLER)(plan_lifecycle)
 
 
 def read_step(event: Event, ctx: HandlerContext) -> Step | None:
     """The step this event's sub-task stands for; None unless it is one of the bot's own."""
     prop = ctx.case_property
-    if not event.is_subtask or BOT_LABEL not in event.labels or not isinstance(prop, Mapping):
+    if not event.is_subtask or CASE_LABEL not in event.labels or not isinstance(prop, Mapping):
         return None
     workflow = prop.get("workflow")
     flow = ctx.mappings.workflows.get(workflow) if isinstance(workflow, str) else None
@@ -159,7 +155,7 @@ def _in_done_category(event: Event, item: ChangeItem) -> bool:
 
 
 def _issue_key(value: Any) -> str | None:
-    return value if isinstance(value, str) and _ISSUE_KEY.match(value) else None
+    return value if isinstance(value, str) and ISSUE_KEY.match(value) else None
 
 
 def _text(value: Any) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -12,34 +11,29 @@ from bot.context import HandlerContext
 from bot.events import Event
 from bot.mappings import Mappings
 from bot.markup import escape_inline, plain_line, trusted
-from bot.plan import CaseSpec, CommentSpec, Plan, SubTaskSpec
+from bot.plan import ISSUE_KEY, TRACKING_KEY_TOKEN, CaseSpec, CommentSpec, Plan, SubTaskSpec
 from bot.router import Router
 from handlers.classify import (
     Classification,
     RequestFacts,
-    classify,
-    is_service_request,
     looks_like_oin,
     normalise_abonneenummer,
     read_request_facts,
+    routed_classification,
 )
 
 WORKFLOW = "practice_change"
 HANDLED_EVENTS = ("jira:issue_created", "jira:issue_updated", "comment_created")
 ACK_SLUG = "practice_change:ack"
 NOTE_SLUG = "practice_change:note"
-TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"  # noqa: S105 - the reconciler puts the key here
-_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
 
 router = Router()
 
 
 def plan_practice_change(event: Event, ctx: HandlerContext) -> Plan | None:
     """The case for a portal request recognised as a practice change of a known kind."""
-    if not is_service_request(event, ctx) or event.issue_key is None:
-        return None
-    found = classify(event, ctx)
-    if found.workflow != WORKFLOW or found.kind is None:
+    found = routed_classification(event, ctx)
+    if found is None or found.workflow != WORKFLOW or found.kind is None or not event.issue_key:
         return None
     mappings = ctx.mappings
     flow = mappings.workflow(WORKFLOW)
@@ -88,12 +82,11 @@ def plan_practice_change(event: Event, ctx: HandlerContext) -> Plan | None:
         ),
         case=case,
         comments=comments,
-        kind="case",
     )
 
 
 for _name in HANDLED_EVENTS:
-    router.register(_name)(plan_practice_change)
+    router.register(_name, WORKFLOW)(plan_practice_change)
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ def template_values(
         return c(value) if value else None
 
     return {
-        "request_key": a(key) if _ISSUE_KEY.match(key) else c(key),
+        "request_key": a(key) if ISSUE_KEY.match(key) else c(key),
         "kind": a(found.kind),
         "kind_label": a(kind.label_nl),
         "kind_label_en": a(kind.label_en),

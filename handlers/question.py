@@ -6,23 +6,22 @@ from bot.context import HandlerContext
 from bot.events import Event
 from bot.plan import CommentSpec, Plan
 from bot.router import Router
-from handlers.classify import classify, is_service_request
+from handlers.classify import routed_classification
 
 ACK_SLUG = "question:ack"
 
 router = Router()
 
 
-@router.register("jira:issue_created")
+@router.register("jira:issue_created", "question")
 def plan_question(event: Event, ctx: HandlerContext) -> Plan | None:
     """A public acknowledgement for a new request recognised as a question; None otherwise.
 
     Only on creation: a question is answered by a person, and later updates of the request
     must not make the bot speak again.
     """
-    if not is_service_request(event, ctx) or event.issue_key is None:
-        return None
-    if classify(event, ctx).workflow != "question":
+    found = routed_classification(event, ctx)
+    if found is None or found.workflow != "question" or not event.issue_key:
         return None
     template = ctx.mappings.workflow("question").templates["ack"]
     ack = CommentSpec(
@@ -32,5 +31,4 @@ def plan_question(event: Event, ctx: HandlerContext) -> Plan | None:
         handler="question",
         summary=f"question {event.issue_key}: public acknowledgement",
         comments=(ack,),
-        kind="note",
     )

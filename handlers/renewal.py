@@ -13,9 +13,8 @@ from bot.router import Router
 from handlers.classify import (
     Classification,
     RequestFacts,
-    classify,
-    is_service_request,
     read_request_facts,
+    routed_classification,
 )
 from handlers.renewal_certs import AttachedFile, Certificates, assess, file_facts, read_files
 from handlers.renewal_problems import file_problems, request_problems
@@ -46,10 +45,8 @@ def plan_renewal(event: Event, ctx: HandlerContext) -> Plan | None:
     with the request; each certificate that arrives later gets a reply and a note of its own
     (slug per fingerprint), so the reconciler posts each exactly once.
     """
-    if not is_service_request(event, ctx) or event.issue_key is None:
-        return None
-    found = classify(event, ctx)
-    if found.workflow != WORKFLOW:
+    found = routed_classification(event, ctx)
+    if found is None or found.workflow != WORKFLOW or not event.issue_key:
         return None
     key = event.issue_key
     facts = read_request_facts(event, ctx)
@@ -83,12 +80,11 @@ def plan_renewal(event: Event, ctx: HandlerContext) -> Plan | None:
         ),
         case=case,
         comments=tuple(comments),
-        kind="case",
     )
 
 
 for _name in HANDLED_EVENTS:
-    router.register(_name)(plan_renewal)
+    router.register(_name, WORKFLOW)(plan_renewal)
 
 
 class _Writer:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
 from bot.certs.deadlines import local_date
 from bot.markup import JiraText, PlainLine, escape_inline, plain_line, trusted
+from bot.plan import ISSUE_KEY, TRACKING_KEY_TOKEN
 from handlers.classify import Classification, RequestFacts
 from handlers.renewal_certs import AttachedFile, Certificates, Role
 
@@ -25,8 +25,6 @@ MONTHS_NL = (
     "november",
     "december",
 )
-TRACKING_KEY_TOKEN = "@@TRACKING_KEY@@"  # noqa: S105 - the reconciler puts the key here
-_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
 
 
 def format_date_nl(day: date) -> str:
@@ -40,7 +38,7 @@ def common_values(key: str, found: Classification, facts: RequestFacts) -> dict[
     """Values every renewal template (and the sub-task descriptions) may use."""
     vendor = facts.vendor
     return {
-        "request_key": trusted(key) if _ISSUE_KEY.match(key) else escape_inline(key),
+        "request_key": trusted(key) if ISSUE_KEY.match(key) else escape_inline(key),
         "practice_name": _escaped(facts.practice_name),
         "abonneenummer": (
             trusted(facts.abonneenummer)

@@ -10,7 +10,7 @@ from bot.mappings import Mappings
 from bot.markup import escape_inline, trusted
 from bot.plan import CommentSpec, Plan
 from bot.router import Router
-from handlers.classify import Classification, classify, is_service_request
+from handlers.classify import Classification, routed_classification
 from handlers.practice_change import WIKI, field_labels
 
 HANDLED_EVENTS = ("jira:issue_created", "jira:issue_updated")
@@ -21,10 +21,8 @@ router = Router()
 
 def plan_triage(event: Event, ctx: HandlerContext) -> Plan | None:
     """An internal note listing what is missing; None when the request was recognised."""
-    if not is_service_request(event, ctx) or event.issue_key is None:
-        return None
-    found = classify(event, ctx)
-    if found.decided:
+    found = routed_classification(event, ctx)
+    if found is None or found.decided or not event.issue_key:
         return None
     mappings = ctx.mappings
     request_type = f"{event.request_type_name or '(no name)'} ({event.request_type_id})"
@@ -37,7 +35,6 @@ def plan_triage(event: Event, ctx: HandlerContext) -> Plan | None:
         handler="triage",
         summary=f"undecided request {event.issue_key}: internal note for the agents",
         comments=(note,),
-        kind="note",
     )
 
 
@@ -55,4 +52,4 @@ def triage_values(found: Classification, request_type: str, mappings: Mappings) 
 
 
 for _name in HANDLED_EVENTS:
-    router.register(_name)(plan_triage)
+    router.register(_name, "triage")(plan_triage)

@@ -17,7 +17,7 @@ PROMEDICO = FIXTURES / "practice_change-abonneenummer-promedico.json"
 
 def test_plan_prints_the_case_and_the_exact_comments_without_jira() -> None:
     out = io.StringIO()
-    assert main(["plan", str(PROMEDICO)], out=out) == 0
+    assert main(["plan", "--example-site", str(PROMEDICO)], out=out) == 0
     text = out.getvalue()
     assert "tracking issue: Praktijkwijziging abonneenummer: Huisartsenpraktijk De Linde" in text
     assert "sub-task [new_certificate]: Nieuw UZI-servercertificaat: praktijk uploadt zelf" in text
@@ -28,7 +28,7 @@ def test_plan_prints_the_case_and_the_exact_comments_without_jira() -> None:
 
 def test_plan_json_is_the_plan_model() -> None:
     out = io.StringIO()
-    assert main(["plan", "--json", str(PROMEDICO)], out=out) == 0
+    assert main(["plan", "--json", "--example-site", str(PROMEDICO)], out=out) == 0
     plans = json.loads(out.getvalue())
     assert [p["handler"] for p in plans] == ["practice_change"]
     assert [s["slug"] for s in plans[0]["case"]["subtasks"]] == [
@@ -37,6 +37,14 @@ def test_plan_json_is_the_plan_model() -> None:
         "dictu_approval",
         "digid_on",
     ]
+
+
+def test_plan_offline_names_the_fields_it_could_not_read() -> None:
+    out = io.StringIO()
+    assert main(["plan", str(PROMEDICO)], out=out) == 0
+    first = out.getvalue().splitlines()[0]
+    assert first.startswith("field ids unknown, their values were not read: Praktijknaam, ")
+    assert "--example-site" in first
 
 
 def test_plan_of_a_bad_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,9 +11,13 @@ import pytest
 
 from bot.catalog import HANDLED_EVENTS, IGNORED_EVENTS
 from bot.cli.main import main as cli_main
+from bot.context import HandlerContext
+from bot.events import Event
+from bot.router import Router
 from bot.sandbox.faults import Fault
 from bot.sandbox.site import DEFAULT_BOT_ACCOUNT
-from bot.wiring import build_router
+from handlers.classify import Classification
+from handlers.routing import build_router
 from tests.fakejira import FakeJira
 from tests.harness import FIXTURES, load_fixture, make_harness
 
@@ -172,7 +176,7 @@ def test_events_caused_by_the_bot_itself_do_nothing(fake_jira: FakeJira, tmp_pat
 
 
 def test_event_catalog_is_honest() -> None:
-    routed = build_router().event_names()
+    routed = {name for name, _workflow in build_router().routes()}
     assert routed == HANDLED_EVENTS
     assert not HANDLED_EVENTS & IGNORED_EVENTS
     for fixture in FIXTURES.glob("*.json"):
@@ -189,3 +193,43 @@ def test_an_ignored_event_is_stored_and_marked_without_jira(
     assert h.drain() == 1
     assert h.services.store.get("wl").last_error == "ignored:event"  # type: ignore[union-attr]
     assert fake_jira.count() == 0
+
+
+def test_a_route_for_an_undeclared_event_is_refused() -> None:
+    with pytest.raises(ValueError, match="not declared handled"):
+        Router().register("worklog_created", "renewal")
+
+
+def test_each_event_is_classified_once(
+    fake_jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.routing
+
+    calls: list[str] = []
+    real = handlers.routing.classify
+
+    def counting(event: Event, ctx: HandlerContext) -> Classification:
+        calls.append(event.delivery_id)
+        return real(event, ctx)
+
+    monkeypatch.setattr(handlers.routing, "classify", counting)
+    h = make_harness(fake_jira, tmp_path)
+    payload = load_fixture(FIXTURE)
+    h.seed(payload)
+    h.post(payload, delivery_id="once")
+    assert h.drain() == 1
+    assert calls == ["once"]
+
+
+def test_applied_jira_effects_are_counted_by_kind(fake_jira: FakeJira, tmp_path: Path) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    payload = load_fixture(FIXTURE)
+    h.seed(payload)
+    h.post(payload, delivery_id="counted")
+    assert h.drain() == 1
+    registry = h.services.metrics.registry
+
+    def effects(kind: str) -> float | None:
+        return registry.get_sample_value("uzibot_jira_effects_total", {"kind": kind})
+
+    assert (effects("case"), effects("subtask"), effects("comment")) == (1.0, 4.0, 2.0)

@@ -191,69 +191,6 @@ def test_transitions_by_id(fake_jira: FakeJira, jira: Jira) -> None:
     assert fake_jira.issue(request).status == "Resolved"
 
 
-def test_search_by_property_and_parent_with_pagination(fake_jira: FakeJira, jira: Jira) -> None:
-    parent = jira.post(
-        "rest/api/3/issue",
-        data={
-            **task("Case"),
-            "properties": [{"key": "uzibot", "value": {"case": {"req": "UZO-9"}}}],
-        },
-    )["key"]
-    for n in range(5):
-        post(
-            fake_jira,
-            "/rest/api/3/issue",
-            task(f"step {n}", issuetype={"name": "Sub-task"}, parent={"key": parent}),
-        )
-    found = jira.enhanced_jql('issue.property[uzibot].case.req = "UZO-9"', fields="summary")
-    assert [i["key"] for i in found["issues"]] == [parent]
-
-    keys: list[str] = []
-    token = None
-    while True:
-        body: dict[str, Any] = {
-            "jql": f"parent = {parent} ORDER BY created ASC",
-            "fields": ["summary"],
-            "maxResults": 2,
-        }
-        if token:
-            body["nextPageToken"] = token
-        page = jira.post("rest/api/3/search/jql", data=body)
-        keys += [i["key"] for i in page["issues"]]
-        if page["isLast"]:
-            break
-        token = page["nextPageToken"]
-    assert keys == fake_jira.subtasks(parent)
-    assert len(keys) == 5
-
-    ids_only = jira.post("rest/api/3/search/jql", data={"jql": "project = UZO"})
-    assert all(set(i) == {"id"} for i in ids_only["issues"])
-    bad = post(fake_jira, "/rest/api/3/search/jql", {"jql": "project = UZO OR labels = x"})
-    assert bad.status_code == 400
-    assert bad.json()["errorMessages"][0].startswith("Error in the JQL Query")
-
-
-def test_search_can_lag_behind_writes() -> None:
-    sandbox = JiraSandbox(search_lag=3)
-    jira = Jira(
-        url=sandbox.base_url,
-        username="u",
-        password="p",
-        cloud=True,
-        api_version="3",
-        session=sandbox.mount(requests.Session()),
-    )
-    created = jira.post("rest/api/3/issue", data=task("Case", labels=["uzibot"]))
-    query = {"jql": "labels = uzibot", "fields": ["summary"]}
-    assert jira.post("rest/api/3/search/jql", data=query)["issues"] == []
-    fresh = jira.post(
-        "rest/api/3/search/jql", data={**query, "reconcileIssues": [int(created["id"])]}
-    )
-    assert [i["key"] for i in fresh["issues"]] == [created["key"]]
-    jira.myself()
-    assert len(jira.post("rest/api/3/search/jql", data=query)["issues"]) == 1
-
-
 def test_attachment_redirects_to_another_host(fake_jira: FakeJira) -> None:
     key = fake_jira.seed_request().key
     att = fake_jira.add_attachment(key, "cert.pem", b"-----BEGIN CERTIFICATE-----", "text/plain")

@@ -356,30 +356,6 @@ def test_missing_transition_returns_false_without_posting(
     assert [c.request.method for c in rsps.calls] == ["GET"]
 
 
-def test_search_follows_next_page_token(gateway: JiraGateway, rsps: responses.RequestsMock) -> None:
-    url = f"{API}/search/jql"
-    rsps.post(url, json={"issues": [{"id": "1"}, {"id": "2"}], "nextPageToken": "p2"})
-    rsps.post(url, json={"issues": [{"id": "3"}], "isLast": True})
-    issues = gateway.search("labels = uzibot", ["summary"], max_results=2, reconcile=[10001])
-    assert [i["id"] for i in issues] == ["1", "2", "3"]
-    first, second = sent_json(rsps, 0), sent_json(rsps, 1)
-    assert first == {
-        "jql": "labels = uzibot",
-        "maxResults": 2,
-        "fields": ["summary"],
-        "reconcileIssues": [10001],
-    }
-    assert second == {**first, "nextPageToken": "p2"}
-
-
-def test_search_without_fields_asks_only_ids(
-    gateway: JiraGateway, rsps: responses.RequestsMock
-) -> None:
-    rsps.post(f"{API}/search/jql", json={"issues": [{"id": "1"}]})
-    assert gateway.search("project = UZI") == [{"id": "1"}]
-    assert sent_json(rsps) == {"jql": "project = UZI", "maxResults": 100}
-
-
 def test_field_ids_are_resolved_once_and_cached(
     gateway: JiraGateway, rsps: responses.RequestsMock
 ) -> None:

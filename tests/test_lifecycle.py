@@ -20,9 +20,9 @@ from bot.events import Event
 from bot.mappings import Mappings, MappingsError, load_mappings
 from bot.mappings_schema import Lifecycle
 from bot.plan import Plan
-from bot.wiring import build_router
 from handlers import lifecycle
 from handlers.lifecycle import moved_to_done, plan_lifecycle
+from handlers.routing import build_router
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 HELP_PAGE = Path(__file__).resolve().parents[2] / "shared" / "domain"
@@ -120,7 +120,7 @@ def test_each_done_step_posts_one_public_comment(
     for words in SAYS[slug]:
         assert words in text, (slug, words)
     assert text.startswith("Goedendag,") and text.rstrip().endswith("Servicedesk Uw Zorg Online")
-    assert found.case is None and found.kind == "note" and found.handler == "lifecycle"
+    assert found.case is None and found.handler == "lifecycle"
     closing = slug in ("digid_on", "complete_renewal")
     assert bool(found.transitions) == closing
 
@@ -249,7 +249,7 @@ def test_done_status_names_are_configurable_and_the_category_is_opt_in() -> None
 
 
 def test_router_listens_to_updates_and_is_composed() -> None:
-    assert lifecycle.router.event_names() == {"jira:issue_updated"}
+    assert lifecycle.router.routes() == {("jira:issue_updated", "lifecycle")}
     prop = case_property("renewal", "dictu_check", None)
     handlers = [p.handler for p in build_router().dispatch(event(), ctx(prop))]
     assert handlers == ["lifecycle"]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from bot.context import HandlerContext
 from bot.mappings import load_mappings
-from bot.plan import CaseSpec, CommentSpec, Plan
+from bot.plan import TRACKING_KEY_TOKEN, CaseSpec, CommentSpec, Plan
 from bot.router import Router
 from handlers import practice_change, triage
-from handlers.practice_change import TRACKING_KEY_TOKEN, plan_practice_change
+from handlers.practice_change import plan_practice_change
+from handlers.routing import decide_route
 from handlers.triage import plan_triage
 from tests.plan_support import FIXTURES, handler_context, load_event
 from tests.test_markup import live_markup
@@ -103,7 +105,7 @@ def test_plan_per_kind_and_vendor(
 ) -> None:
     plan = plan_for(f"practice_change-{fixture}", ctx)
     case, ack, note = parts(plan)
-    assert (plan.handler, plan.kind) == ("practice_change", "case")
+    assert plan.handler == "practice_change"
     assert (case.workflow, case.request_key) == ("practice_change", key)
     assert case.labels == (
         "uzibot",
@@ -291,12 +293,15 @@ def test_comment_created_converges_on_the_same_plan(ctx: HandlerContext) -> None
 
 
 def test_routers_declare_their_events() -> None:
-    assert practice_change.router.event_names() == {
-        "jira:issue_created",
-        "jira:issue_updated",
-        "comment_created",
+    assert practice_change.router.routes() == {
+        ("jira:issue_created", "practice_change"),
+        ("jira:issue_updated", "practice_change"),
+        ("comment_created", "practice_change"),
     }
-    assert triage.router.event_names() == {"jira:issue_created", "jira:issue_updated"}
+    assert triage.router.routes() == {
+        ("jira:issue_created", "triage"),
+        ("jira:issue_updated", "triage"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -326,7 +331,7 @@ def test_own_issues_and_other_projects_are_left_alone(
 def test_triage_note_when_nothing_decides(ctx: HandlerContext) -> None:
     plan = plan_triage(load_event("undecided-nothing"), ctx)
     assert plan is not None
-    assert (plan.handler, plan.kind, plan.case) == ("triage", "note", None)
+    assert (plan.handler, plan.case) == ("triage", None)
     (note,) = plan.comments
     assert (note.slug, note.issue_key, note.public) == ("triage:undecided", "UZO-417", False)
     assert "* Request type: Overig \\(105\\) (not mapped in request\\_types.toml)" in note.body
@@ -356,7 +361,7 @@ def test_triage_stays_quiet_when_something_decides(ctx: HandlerContext, fixture:
 
 
 def test_composed_router_gives_one_plan_per_request(ctx: HandlerContext) -> None:
-    router = Router(practice_change.router, triage.router)
+    router = Router(practice_change.router, triage.router, decide=decide_route)
     for path in sorted(FIXTURES.glob("*.json")):
         event = load_event(path.stem)
         handlers = {plan.handler for plan in router.dispatch(event, ctx)}
@@ -368,6 +373,17 @@ def test_composed_router_gives_one_plan_per_request(ctx: HandlerContext) -> None
             assert handlers == set(), path.stem
 
 
-def test_tracking_key_token_matches_the_reconciler() -> None:
-    reconciler = pytest.importorskip("bot.reconciler")
-    assert reconciler.TRACKING_KEY_TOKEN == TRACKING_KEY_TOKEN
+def test_the_plan_contract_has_one_home() -> None:
+    """The placeholder, label, property name and key pattern are defined in bot/plan.py only."""
+    root = Path(__file__).resolve().parents[1]
+    for path in [*root.glob("bot/**/*.py"), *root.glob("handlers/*.py")]:
+        if path.name == "plan.py" and path.parent.name == "bot":
+            continue
+        source = path.read_text(encoding="utf-8")
+        for definition in (
+            TRACKING_KEY_TOKEN,
+            "CASE_LABEL =",
+            "CASE_PROPERTY =",
+            "[A-Z][A-Z0-9_]*-",
+        ):
+            assert definition not in source, (path.relative_to(root), definition)

@@ -7,12 +7,24 @@ from pathlib import Path
 
 from bot.certs.reader import read_certificate
 from bot.certs.registry import certificates_for, record_certificates
+from bot.certs.report import CertReport
 from bot.inbox.db import open_store
+from bot.plan import CertificateRecord
+from handlers.certificates import is_recordable, record_of
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import TODAY, load_fixture, make_harness
 
 ISSUED = datetime(2024, 1, 5, tzinfo=UTC)
+
+
+def records(
+    reports: list[CertReport], practice: str | None, source: str
+) -> list[CertificateRecord]:
+    """What the certificates handler plans for these reports."""
+    return [
+        record_of(r, practice=practice, source_request=source) for r in reports if is_recordable(r)
+    ]
 
 
 def test_latest_expiry_is_current_and_older_ones_are_replaced(tmp_path: Path) -> None:
@@ -24,9 +36,9 @@ def test_latest_expiry_is_current_and_older_ones_are_replaced(tmp_path: Path) ->
         not_after=datetime(2029, 11, 20, tzinfo=UTC),
     )
     reports = [read_certificate(g.pem(c), "c.pem", today=TODAY) for c in (old, new)]
-    assert record_certificates(store, reports[:1], practice="De Linde", source_request="UZO-1") == 1
+    assert record_certificates(store, records(reports[:1], "De Linde", "UZO-1")) == 1
     assert [r.status for r in certificates_for(store, "01234567")] == ["current"]
-    record_certificates(store, reports, practice="De Linde", source_request="UZO-2")
+    record_certificates(store, records(reports, "De Linde", "UZO-2"))
     rows = certificates_for(store, "01234567")
     assert [(r.uzi_number, r.status) for r in rows] == [
         ("987654321", "current"),
@@ -34,7 +46,7 @@ def test_latest_expiry_is_current_and_older_ones_are_replaced(tmp_path: Path) ->
     ]
     assert rows[1].source_request == "UZO-1"  # first seen on the earlier request
     garbage = read_certificate(b"not a certificate", "x.pem", today=TODAY)
-    assert record_certificates(store, [garbage], practice=None, source_request="UZO-3") == 0
+    assert record_certificates(store, records([garbage], None, "UZO-3")) == 0
     store.close()
 
 

@@ -258,7 +258,7 @@ def test_same_state_same_plan_and_router_registration() -> None:
     data["webhookEvent"], data["issue_event_type_name"] = "jira:issue_updated", "issue_updated"
     again = plan_renewal(event("", data), context(report))
     assert isinstance(again, Plan) and again.case == plan_for("renewal-promedico", report).case
-    assert renewal.router.event_names() == frozenset(renewal.HANDLED_EVENTS)
+    assert renewal.router.routes() == {(name, "renewal") for name in renewal.HANDLED_EVENTS}
 
 
 def test_words_decide_for_an_unmapped_request_type() -> None:

@@ -1,5 +1,5 @@
 """Reading UZI server certificates (formats, profile, chain, deadlines, report) and the registry.
 
-May import `bot.jira.errors` (attachment download failures) and `bot.inbox.store` (registry);
-never the engine, the handlers or the sandbox.
+May import itself, `bot.jira.errors`, `bot.inbox` (the registry's table), `bot.plan` and
+`bot.events`; never the gateway, the handlers or the sandbox (tests/test_layout.py).
 """

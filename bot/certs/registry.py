@@ -9,12 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.certs.report import CertReport
 from bot.inbox.schema import certificates
 from bot.inbox.store import Store
-
-# Verdicts whose certificate is a UZI server certificate worth remembering.
-_RECORDED = {"ok", "expired", "not_yet_valid", "abonneenummer_mismatch", "private_key_included"}
+from bot.plan import CertificateRecord
 
 
 @dataclass(frozen=True)
@@ -31,29 +28,20 @@ class RegisteredCertificate:
     status: str
 
 
-def record_certificates(
-    store: Store, reports: Iterable[CertReport], *, practice: str | None, source_request: str | None
-) -> int:
-    """Upsert each UZI server certificate; per abonneenummer the latest expiry is `current`."""
-    rows = [
-        r
-        for r in reports
-        if r.fingerprint_sha256
-        and r.abonneenummer
-        and r.card_type == "S"
-        and r.verdict in _RECORDED
-    ]
+def record_certificates(store: Store, records: Iterable[CertificateRecord]) -> int:
+    """Upsert each certificate record; per abonneenummer the latest expiry is `current`."""
+    rows = list(records)
     touched = set()
     with store.engine.begin() as conn:
         for r in rows:
             values = {
-                "fingerprint": r.fingerprint_sha256,
+                "fingerprint": r.fingerprint,
                 "abonneenummer": r.abonneenummer,
-                "practice": practice,
+                "practice": r.practice,
                 "uzi_number": r.uzi_number,
-                "not_before": r.not_before.isoformat() if r.not_before else None,
-                "not_after": r.not_after.isoformat() if r.not_after else None,
-                "source_request": source_request,
+                "not_before": r.not_before,
+                "not_after": r.not_after,
+                "source_request": r.source_request,
                 "status": "replaced",
                 "recorded_at": store.clock(),
             }

@@ -27,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("file")
     plan.add_argument("--json", action="store_true", dest="as_json")
     plan.add_argument("--today", type=date.fromisoformat, default=None)
+    plan.add_argument(
+        "--example-site", action="store_true", help="read fields by the bundled examples' ids"
+    )
+    plan.add_argument(
+        "--online", action="store_true", help="gather facts from the configured site (reads only)"
+    )
     add_cert_parser(sub)
     sub.add_parser("check", help="verify settings and the Jira site")
     deliveries = sub.add_parser("deliveries", help="list stored deliveries")
@@ -53,10 +59,16 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         from bot.cli.cert import cert_command
 
         return cert_command(args, out)
-    if command == "plan":
+    if command == "plan" and not args.online:
         from bot.cli.plan import run_plan
 
-        return run_plan(args.file, as_json=args.as_json, today=args.today, out=out)
+        return run_plan(
+            args.file,
+            as_json=args.as_json,
+            today=args.today,
+            out=out,
+            example_site=args.example_site,
+        )
     if command == "demo":
         from bot.cli.demo import run_demo
 
@@ -74,8 +86,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _run_with_settings(
     command: str, args: argparse.Namespace, settings: Settings, out: TextIO
 ) -> int:
-    from bot.wiring import build_services
+    from bot.wiring import build_gateway, build_services
 
+    if command == "plan":
+        from bot.cli.plan import run_plan
+
+        return run_plan(
+            args.file,
+            as_json=args.as_json,
+            today=args.today,
+            out=out,
+            mappings_dir=settings.mappings_dir,
+            example_site=args.example_site,
+            source=build_gateway(settings),
+        )
     services = build_services(settings)
     if command == "serve":
         import asyncio

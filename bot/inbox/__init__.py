@@ -1,4 +1,5 @@
 """The durable inbox: schema and migrations, the store, the intake's group writer, the worker.
 
-May import the standard library, SQLAlchemy and `bot.metrics`; never Jira, handlers or the sandbox.
+May import itself, `bot.metrics` and `bot.jira.errors` (to tell a retryable failure); never the
+gateway, the engine, the handlers or the sandbox (tests/test_layout.py keeps these rules).
 """

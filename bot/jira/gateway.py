@@ -1,14 +1,17 @@
-"""The Jira gateway: the only code that talks to Jira (REST API v3 and the JSM servicedesk API)."""
+"""The Jira gateway: typed case verbs over the REST primitives; Jira's JSON stays in bot/jira/.
+
+The reconciler speaks only these verbs (create a case, find it again, its sub-tasks and their
+states, comment on a request, resolve an issue) and never builds or walks Jira's shapes itself.
+"""
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-import requests
-
+from bot.jira.adf import text_to_adf
 from bot.jira.errors import (
     AttachmentTooLarge,
     JiraError,
@@ -16,215 +19,167 @@ from bot.jira.errors import (
     JiraPermanent,
     JiraRetryable,
 )
-from bot.jira.http import JiraHttp, JSONDict
-from bot.jira.models import (
-    BulkResult,
-    IssueLink,
-    IssueRef,
-    bulk_outcome,
-    is_bulk_refusal,
-    link_operation,
-)
+from bot.jira.issues import JiraIssues
+from bot.jira.models import BulkResult, IssueLink, IssueRef
 from bot.jira.retry import RetryPolicy
-from bot.jira.site import API, SERVICEDESK_API, JiraSiteReads, _or_none, _seg
+from bot.plan import CASE_LABEL, CASE_PROPERTY, CaseSpec, SubTaskSpec
 
-log = logging.getLogger("uzibot.jira")
-
-BULK_LIMIT = 50
+SUMMARY_LIMIT = 250
 
 
-class JiraGateway(JiraSiteReads):
-    """Typed Jira operations with explicit v3/servicedesk paths; every call goes through the
-    retry policy (bot.jira.retry) and returns plain Python types. Thread-safe."""
+@dataclass(frozen=True)
+class CaseLayout:
+    """Where and as what the case's issues are created (from settings and mappings)."""
 
-    def __init__(
-        self,
-        url: str,
-        user: str,
-        api_token: str,
-        *,
-        session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 30,
-    ) -> None:
-        self._http = JiraHttp(url, user, api_token, session=session, retry=retry, timeout=timeout)
-        self.url = self._http.url
-        self._lock = threading.Lock()
-        self._fields: list[JSONDict] | None = None
+    tracking_project: str
+    issue_types: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """workflow -> (tracking issue type, sub-task issue type); others use Task/Sub-task."""
+    link_type: str = "Relates"
 
-    def __repr__(self) -> str:
-        return f"JiraGateway({self.url!r})"
+    def types_for(self, workflow: str) -> tuple[str, str]:
+        """(tracking issue type, sub-task issue type) of a workflow."""
+        return self.issue_types.get(workflow, ("Task", "Sub-task"))
 
-    @property
-    def stats(self) -> dict[str, int]:
-        """HTTP attempts sent so far, by method (retries included), e.g. {"GET": 3}."""
-        return self._http.stats
 
-    def reset_stats(self) -> None:
-        """Start counting requests from zero."""
-        self._http.reset_stats()
+@dataclass(frozen=True)
+class SubtaskState:
+    """One sub-task of a tracking issue as Jira has it now."""
 
-    def close(self) -> None:
-        """Release the HTTP connections."""
-        self._http.close()
+    key: str
+    summary: str
+    status: str | None
+    done: bool
+    """True when its status is in Jira's `done` status category."""
 
-    # --- issues ----------------------------------------------------------------------------
 
-    def create_issue(
-        self,
-        fields: Mapping[str, Any],
-        *,
-        links: Sequence[IssueLink] = (),
-        properties: Mapping[str, Any] | None = None,
-    ) -> IssueRef:
-        """Create one issue with its links and entity properties in a single POST."""
-        body: JSONDict = {"fields": dict(fields)}
-        if links:
-            body["update"] = {"issuelinks": [link_operation(link) for link in links]}
-        if properties:
-            body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
-        data = self._http.call_dict("POST", f"{API}/issue", body=body)
-        return IssueRef(str(data["id"]), str(data["key"]))
+class JiraGateway(JiraIssues):
+    """The verbs the reconciler applies Plan effects with; one instance per process."""
 
-    def bulk_create(
-        self,
-        issue_fields: Sequence[Mapping[str, Any]],
-        properties: Sequence[Mapping[str, Any]] | None = None,
-    ) -> BulkResult:
-        """Create issues in chunks of 50; per-element failures are reported, not raised.
+    def create_case(self, case: CaseSpec, layout: CaseLayout, doc: Mapping[str, Any]) -> str:
+        """Create the tracking issue, linked to its request, with the case property; its key."""
+        fields: dict[str, Any] = {
+            "project": {"key": layout.tracking_project},
+            "issuetype": {"name": layout.types_for(case.workflow)[0]},
+            "summary": case.summary[:SUMMARY_LIMIT],
+            "description": text_to_adf(case.description),
+            "labels": list(case.labels),
+        }
+        if case.due_date is not None:
+            fields["duedate"] = case.due_date.isoformat()
+        if case.priority:
+            fields["priority"] = {"name": case.priority}
+        ref = self.create_issue(
+            fields,
+            links=[IssueLink(type=layout.link_type, key=case.request_key)],
+            properties={CASE_PROPERTY: dict(doc)},
+        )
+        return ref.key
 
-        `properties[i]` (optional) are entity properties set on element i in the same call.
-
-        A chunk refused as a whole marks its elements failed. A transient failure raises when
-        nothing was created yet; otherwise the remaining elements are marked failed.
-        """
-        created: list[IssueRef | None] = []
-        errors: dict[int, str] = {}
-        for offset in range(0, len(issue_fields), BULK_LIMIT):
-            chunk = issue_fields[offset : offset + BULK_LIMIT]
-            props = properties[offset : offset + BULK_LIMIT] if properties else [{}] * len(chunk)
-            body = {
-                "issueUpdates": [_issue_update(f, p) for f, p in zip(chunk, props, strict=True)]
-            }
-            try:
-                data = self._http.call_dict(
-                    "POST", f"{API}/issue/bulk", body=body, accept=is_bulk_refusal
-                )
-            except JiraRetryable as exc:
-                if not any(created):
-                    raise
-                rest = range(offset, len(issue_fields))
-                created += [None] * len(rest)
-                errors.update(dict.fromkeys(rest, str(exc)))
-                break
-            except JiraPermanent as exc:
-                created += [None] * len(chunk)
-                errors.update(dict.fromkeys(range(offset, offset + len(chunk)), str(exc)))
+    def find_linked_case(self, request_key: str, workflow: str) -> str | None:
+        """The tracking issue of `workflow` linked to the request (after an unknown outcome)."""
+        issue = self.get_issue(request_key, ["issuelinks"])
+        for link in _field_list(issue, "issuelinks"):
+            other = link.get("inwardIssue") or link.get("outwardIssue") or {}
+            key = other.get("key") if isinstance(other, dict) else None
+            if not key:
                 continue
-            refs, chunk_errors = bulk_outcome(data, len(chunk))
-            created += refs
-            errors.update({offset + i: text for i, text in chunk_errors.items()})
-        return BulkResult(created, errors)
+            doc = self.get_property(str(key), CASE_PROPERTY)
+            if (
+                isinstance(doc, dict)
+                and doc.get("workflow") == workflow
+                and doc.get("request_key") == request_key
+            ):
+                return str(key)
+        return None
 
-    def get_issue(self, key: str, fields: Sequence[str] | None = None) -> JSONDict | None:
-        """An issue (only `fields` when given), None when it does not exist."""
-        params = {"fields": ",".join(fields)} if fields else None
-        return _or_none(
-            lambda: self._http.call_dict("GET", f"{API}/issue/{_seg(key)}", params=params)
+    def create_subtasks(
+        self,
+        case: CaseSpec,
+        parent: str,
+        subtasks: Sequence[SubTaskSpec],
+        layout: CaseLayout,
+        docs: Sequence[Mapping[str, Any]],
+    ) -> BulkResult:
+        """Create sub-tasks under `parent` in bulk, each with its case property `docs[i]`."""
+        return self.bulk_create(
+            [
+                {
+                    "project": {"key": layout.tracking_project},
+                    "issuetype": {"name": layout.types_for(case.workflow)[1]},
+                    "parent": {"key": parent},
+                    "summary": sub.summary[:SUMMARY_LIMIT],
+                    "description": text_to_adf(sub.description),
+                    "labels": [CASE_LABEL],
+                }
+                for sub in subtasks
+            ],
+            properties=[{CASE_PROPERTY: dict(doc)} for doc in docs],
         )
 
-    def edit_issue(self, key: str, fields: Mapping[str, Any]) -> None:
-        """Set field values on an issue."""
-        self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"fields": dict(fields)})
+    def subtask_states(self, parent: str) -> list[SubtaskState]:
+        """The sub-tasks of a tracking issue, with their status, as Jira has them now."""
+        issue = self.get_issue(parent, ["subtasks"])
+        states = []
+        for sub in _field_list(issue, "subtasks"):
+            fields = sub.get("fields") or {}
+            status = fields.get("status") or {}
+            category = (status.get("statusCategory") or {}) if isinstance(status, dict) else {}
+            if sub.get("key") and fields.get("summary"):
+                states.append(
+                    SubtaskState(
+                        key=str(sub["key"]),
+                        summary=str(fields["summary"]),
+                        status=status.get("name") if isinstance(status, dict) else None,
+                        done=category.get("key") == "done",
+                    )
+                )
+        return states
 
-    def transitions(self, key: str) -> list[JSONDict]:
-        """The transitions available on the issue now."""
-        data = self._http.call_dict("GET", f"{API}/issue/{_seg(key)}/transitions")
-        return [t for t in data.get("transitions") or [] if isinstance(t, dict)]
-
-    def transition(self, key: str, name: str) -> bool:
-        """Apply the transition called `name` (case-insensitive); False when it is not available."""
-        wanted = name.strip().casefold()
-        for item in self.transitions(key):
-            if _is_named(item, wanted) and item.get("isAvailable", True) is not False:
-                body = {"transition": {"id": str(item["id"])}}
-                self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
-                return True
-        return False
-
-    def set_property(self, key: str, name: str, value: Any) -> None:
-        """Store a JSON value as entity property `name` on the issue."""
-        if value is None:
-            raise ValueError("an entity property value must not be None")
-        self._http.call("PUT", f"{API}/issue/{_seg(key)}/properties/{_seg(name)}", body=value)
-
-    def get_property(self, key: str, name: str) -> Any | None:
-        """The value of entity property `name`, None when the property (or issue) is absent."""
-        path = f"{API}/issue/{_seg(key)}/properties/{_seg(name)}"
-        data = _or_none(lambda: self._http.call_dict("GET", path))
-        return None if data is None else data.get("value")
-
-    def search(
+    def update_case(
         self,
-        jql: str,
-        fields: Sequence[str] | None = None,
+        key: str,
         *,
-        max_results: int = 100,
-        reconcile: Sequence[int] | None = None,
-    ) -> list[JSONDict]:
-        """All issues matching `jql` (pages of `max_results`); only ids unless `fields` given."""
-        body: JSONDict = {"jql": jql, "maxResults": max_results}
-        if fields is not None:
-            body["fields"] = list(fields)
-        if reconcile:
-            body["reconcileIssues"] = list(reconcile)
-        issues: list[JSONDict] = []
-        seen: set[str] = set()
-        while True:
-            data = self._http.call_dict("POST", f"{API}/search/jql", body=body, idempotent=True)
-            issues += data.get("issues") or []
-            token = data.get("nextPageToken")
-            if data.get("isLast") or not token or token in seen:
-                return issues
-            seen.add(token)
-            body = {**body, "nextPageToken": token}
+        doc: Mapping[str, Any] | None = None,
+        due_date: date | None = None,
+        priority: str | None = None,
+    ) -> None:
+        """Rewrite the case property and/or the due date and priority of a tracking issue."""
+        if doc is not None:
+            self.set_property(key, CASE_PROPERTY, dict(doc))
+        fields: dict[str, Any] = {}
+        if due_date is not None:
+            fields["duedate"] = due_date.isoformat()
+        if priority:
+            fields["priority"] = {"name": priority}
+        if fields:
+            self.edit_issue(key, fields)
 
-    # --- service desk requests -------------------------------------------------------------
+    def comment(self, request_key: str, body: str, *, public: bool) -> str:
+        """Comment on a portal request (public or internal note); the new comment's id."""
+        return self.comment_on_request(request_key, body, public=public)
 
-    def comment_on_request(self, key: str, body: str, *, public: bool) -> str:
-        """Comment on a portal request: public (the customer sees it) or an internal note."""
-        path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
-        return str(self._http.call_dict("POST", path, body={"body": body, "public": public})["id"])
+    def find_comment(self, request_key: str, body: str) -> str | None:
+        """The id of a comment with exactly this body on the request, if one exists."""
+        for existing in self.request_comments(request_key):
+            if existing.get("body") == body:
+                return str(existing.get("id"))
+        return None
 
-    def request_comments(self, key: str) -> list[JSONDict]:
-        """All comments (public and internal) on a portal request, every page."""
-        return self.servicedesk_pages(f"{SERVICEDESK_API}/request/{_seg(key)}/comment")
-
-    # --- attachments -----------------------------------------------------------------------
-
-    def attachment_bytes(self, attachment_id: str, *, max_bytes: int) -> bytes:
-        """An attachment's raw bytes, from this site only (URL built from the id), capped."""
-        if not str(attachment_id).isdigit():
-            raise JiraPermanent(0, f"invalid attachment id {str(attachment_id)[:40]!r}")
-        return self._http.download(f"{API}/attachment/content/{attachment_id}", max_bytes=max_bytes)
+    def resolve(self, key: str, transition: str) -> bool:
+        """Move an issue through the transition called `transition`; False if not available."""
+        return self.transition(key, transition)
 
 
-def _is_named(transition: JSONDict, folded_name: str) -> bool:
-    """True when the transition has an id and is called `folded_name` (casefolded)."""
-    name = str(transition.get("name", "")).strip().casefold()
-    return bool(transition.get("id")) and name == folded_name
-
-
-def _issue_update(fields: Mapping[str, Any], properties: Mapping[str, Any]) -> JSONDict:
-    update: JSONDict = {"fields": dict(fields)}
-    if properties:
-        update["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
-    return update
+def _field_list(issue: Mapping[str, Any] | None, name: str) -> list[dict[str, Any]]:
+    """The list-valued field `name` of an issue read with GET, dicts only."""
+    value = ((issue or {}).get("fields") or {}).get(name) or ()
+    return [item for item in value if isinstance(item, dict)]
 
 
 __all__ = [
     "AttachmentTooLarge",
     "BulkResult",
+    "CaseLayout",
     "IssueLink",
     "IssueRef",
     "JiraError",
@@ -233,4 +188,5 @@ __all__ = [
     "JiraPermanent",
     "JiraRetryable",
     "RetryPolicy",
+    "SubtaskState",
 ]

@@ -56,7 +56,6 @@ def create_issue(
         fields={"priority": DEFAULT_PRIORITY, **values},
         parent_key=parent,
         properties=properties,
-        visible_from=site.request_no + site.search_lag,
     )
     site.issues[key] = issue
     for type_name, other, outward in links:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from bot.sandbox import comments as comments
 from bot.sandbox import issues as issues
-from bot.sandbox import search as search
 from bot.sandbox import site_api as site_api
 from bot.sandbox import workflow as workflow
 from bot.sandbox.http import SandboxRequest, SandboxResponse
@@ -39,8 +38,6 @@ _ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", rf"/rest/api/3/issue/{_I}/transitions", workflow.handle_transition),
     ("GET", rf"/rest/api/3/issue/{_I}/comment", comments.handle_comment_list),
     ("POST", rf"/rest/api/3/issue/{_I}/comment", comments.handle_comment_post),
-    ("GET", r"/rest/api/3/search/jql", search.handle_search_get),
-    ("POST", r"/rest/api/3/search/jql", search.handle_search_post),
     ("GET", r"/rest/api/3/attachment/content/(?P<id>[^/]+)", site_api.handle_attachment_content),
     ("GET", r"/rest/api/3/attachment/(?P<id>\d+)", site_api.handle_attachment_meta),
     ("GET", rf"/rest/servicedeskapi/request/{_I}/comment", comments.handle_sd_comment_list),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.example_site import example_field_id
+
 CATEGORIES: dict[str, tuple[int, str, str]] = {
     # key: (id, name, colorName), as GET /rest/api/3/statuscategory answers
     "new": (2, "To Do", "blue-gray"),
@@ -231,11 +233,17 @@ def default_fields() -> tuple[FieldSeed, ...]:
             ("resolutiondate", "resolved"),
             orderable=False,
         ),
-        _custom(10010, "Request Type", "sd-customerrequesttype", VP_ORIGIN, "Request Type"),
-        _custom(10050, "Praktijknaam", "string", _TEXT, "Short text"),
-        _custom(10051, "Abonneenummer", "string", _TEXT, "Short text"),
         _custom(
-            10052,
+            example_field_id("Request Type"),
+            "Request Type",
+            "sd-customerrequesttype",
+            VP_ORIGIN,
+            "Request Type",
+        ),
+        _custom(example_field_id("Praktijknaam"), "Praktijknaam", "string", _TEXT, "Short text"),
+        _custom(example_field_id("Abonneenummer"), "Abonneenummer", "string", _TEXT, "Short text"),
+        _custom(
+            example_field_id("HIS/AIS-leverancier"),
             "HIS/AIS-leverancier",
             "option",
             _SELECT,
@@ -243,15 +251,15 @@ def default_fields() -> tuple[FieldSeed, ...]:
             options=_options(10100, VENDORS),
         ),
         _custom(
-            10053,
+            example_field_id("Soort wijziging"),
             "Soort wijziging",
             "option",
             _SELECT,
             "Dropdown",
             options=_options(10200, CHANGE_KINDS),
         ),
-        _custom(10054, "Oude waarde", "string", _TEXT, "Short text"),
-        _custom(10055, "Nieuwe waarde", "string", _TEXT, "Short text"),
+        _custom(example_field_id("Oude waarde"), "Oude waarde", "string", _TEXT, "Short text"),
+        _custom(example_field_id("Nieuwe waarde"), "Nieuwe waarde", "string", _TEXT, "Short text"),
     )
 
 

@@ -50,8 +50,6 @@ class JiraSandbox:
         bot_email: str = "uzibot@example.com",
         service_desk_project: str = "UZO",
         extra_projects: tuple[str, ...] = ("TRK",),
-        search_lag: int = 0,
-        indexed_properties: frozenset[str] | None = None,
         credentials: tuple[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -63,8 +61,6 @@ class JiraSandbox:
             bot=UserState(bot_account_id, "uzibot", "atlassian", bot_email),
             projects={p.key: p for p in projects},
             fields=default_fields(),
-            search_lag=search_lag,
-            indexed_properties=indexed_properties,
         )
         if clock is not None:
             self.site.clock = clock
@@ -106,7 +102,6 @@ class JiraSandbox:
         return response
 
     def _dispatch(self, req: SandboxRequest) -> SandboxResponse:
-        self.site.request_no += 1
         if not url_in_site(req.url, self.base_url):
             return json_response(404, {"errorMessages": [f"Not this site: {req.url}"]})
         if not self._authorised(req.headers.get("authorization", "")):
@@ -158,14 +153,6 @@ class JiraSandbox:
             fault = Fault.http(status, dict(headers), body)
         with self._lock:
             self._faults.push(fault)
-
-    def pending_faults(self) -> list[Fault]:
-        """Faults not consumed yet."""
-        return self._faults.pending()
-
-    def clear_faults(self) -> None:
-        """Drop pending faults."""
-        self._faults.clear()
 
     # --- seeding -----------------------------------------------------------------------------
 
