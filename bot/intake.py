@@ -64,14 +64,20 @@ def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any])
 def _refuse(
     cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: Any
 ) -> JSONResponse:
-    """Answer a delivery that is not stored, and log why (every refusal is logged)."""
-    log.warning("refused %s delivery with %d: %s", endpoint, status, error)
+    """Answer a delivery that is not stored, and log why (every refusal is logged).
+
+    The reason may quote the sender's input: it is cut to 300 characters and logged as a
+    Python literal, so a log line stays one short line.
+    """
+    if len(error) > 300:
+        error = error[:300] + "..."
+    log.warning("refused %s delivery with %d: %r", endpoint, status, error)
     return _answer(cfg, endpoint, status, {"status": "rejected", "error": error, **extra})
 
 
 def too_deep(payload: Any, limit: int = MAX_NESTING) -> bool:
     """True when arrays/objects nest deeper than `limit` (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(payload, 1)]
+    stack: list[tuple[Any, int]] = [(payload, 1)] if isinstance(payload, dict | list) else []
     while stack:
         node, depth = stack.pop()
         children = node.values() if isinstance(node, dict) else node

@@ -312,3 +312,15 @@ def test_long_delivery_ids_sharing_a_prefix_do_not_collide(
     exact = "y" * MAX_ID
     assert h.post(base, delivery_id=exact).json()["delivery"] == exact  # fits: stored whole
     assert h.services.store.counts() == {"pending": 3}
+
+
+def test_a_refusal_quoting_hostile_input_stays_short(
+    fake_jira: FakeJira, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="uzibot.intake"):
+        answer = h.post({"webhookEvent": "comment_" + "x\n" * 20_000})
+    assert answer.status_code == 422
+    assert len(answer.json()["error"]) <= 303
+    (line,) = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(line) < 800 and "\n" not in line  # 300 characters, escaped as a literal
