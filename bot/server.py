@@ -176,8 +176,7 @@ def uvicorn_config(app: Any, host: str, port: int, limits: ServerLimits, **extra
         port=port,
         http=protocol_for(limits),
         timeout_keep_alive=limits.keep_alive,
-        log_level="info",
-        **extra,
+        **{"log_level": "info", **extra},
     )
 
 
@@ -196,6 +195,7 @@ def build_servers(
     limits: ServerLimits,
     health_app: Any | None = None,
     health_port: int | None = None,
+    **uvicorn_options: Any,
 ) -> list[uvicorn.Server]:
     """The webhook server, then (when given) the health server on its own port."""
     bounded = ServerLimits(
@@ -203,7 +203,7 @@ def build_servers(
     )
     if bounded.max_connections < limits.max_connections:
         log.warning("MAX_CONNECTIONS lowered to %d (descriptor limit)", bounded.max_connections)
-    servers = [uvicorn.Server(uvicorn_config(app, host, port, bounded))]
+    servers = [uvicorn.Server(uvicorn_config(app, host, port, bounded, **uvicorn_options))]
     if health_app is not None and health_port is not None:
         config = uvicorn_config(health_app, host, health_port, PROBE_LIMITS, lifespan="off")
         servers.append(_QuietServer(config))

@@ -40,7 +40,7 @@ def running(fake: FakeJira, tmp_path: Path) -> Iterator[tuple[int, int]]:
     """The real app (and the health app) served with LIMITS in a thread; yields the ports."""
     h = make_harness(fake, tmp_path)
     port, health_port = _free_port(), _free_port()
-    health = create_health_app(h.services, run_worker=False)
+    health = create_health_app(h.services)
     servers = build_servers(h.app, "127.0.0.1", port, LIMITS, health, health_port)
     thread = threading.Thread(target=asyncio.run, args=(run_servers(servers),), daemon=True)
     thread.start()

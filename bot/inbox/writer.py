@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from bot.inbox.store import NewDelivery, Store
 
@@ -35,69 +37,100 @@ def is_row_error(exc: BaseException) -> bool:
     return bool({cls.__name__ for cls in type(exc).__mro__} & _ROW_ERRORS)
 
 
+@dataclass
+class _LoopState:
+    pending: _Pending = field(default_factory=list)
+    writing: bool = False
+
+
 class InboxWriter:
-    """Batches the deliveries that arrive in one event-loop turn into one transaction.
+    """Batches the deliveries that arrive while the previous batch commits into one transaction.
 
     Each caller awaits its own row's outcome, and is answered only after the transaction
-    holding it committed, so "accepted" still means "stored". The write runs on the event
-    loop itself (a few hundred microseconds per batch): no thread hand-offs, no GIL ping-pong.
+    holding it committed, so "accepted" still means "stored". The commit runs on one writer
+    thread, never on the event loop: a commit that waits (the worker process holds SQLite's
+    write lock, a PostgreSQL commit waits for its WAL flush) stalls no other request, and
+    what arrives meanwhile goes into the next batch (one commit per batch, not per request).
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._pending: dict[asyncio.AbstractEventLoop, _Pending] = {}
-        self._started = False
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        self._executor: ThreadPoolExecutor | None = None
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Store the delivery; True when new, False when its id was seen; raises on failure."""
-        if not self._started:
-            self._started = True
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="uzibot-inbox-writer")
             self.store.start_checkpointer()
         loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState()
         future: asyncio.Future[bool] = loop.create_future()
-        pending = self._pending.get(loop)
-        if pending is None:
-            pending = self._pending[loop] = []
-            loop.call_soon(self._flush, loop)
-        pending.append((delivery, future))
+        state.pending.append((delivery, future))
+        if not state.writing:
+            state.writing = True
+            loop.call_soon(self._flush, loop, state)
         return await future
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._pending.pop(loop, [])
+    def _flush(self, loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
+        batch, state.pending = state.pending, []
         if not batch:
+            state.writing = False
             return
+        assert self._executor is not None  # set by the first submit
+        rows = [delivery for delivery, _ in batch]
+        done = loop.run_in_executor(self._executor, self._store, rows)
+        done.add_done_callback(lambda f: self._answer(loop, state, batch, f))
+
+    def _store(self, rows: list[NewDelivery]) -> list[bool | Exception]:
+        """On the writer thread: the batch in one transaction, else row by row.
+
+        An outage fails the batch at once (no row-by-row retries against a database that is
+        down); any other failure is retried per row, so a row the store refuses fails alone.
+        """
         try:
-            results = self.store.add_deliveries([delivery for delivery, _ in batch])
+            return list(self.store.add_deliveries(rows))
         except Exception as exc:
-            if len(batch) == 1 or is_outage(exc):
-                log.exception("could not store %d deliveries", len(batch))
-                for delivery, future in batch:
-                    _fail(future, delivery, exc)
-                return
-            log.warning("a batch of %d failed (%s); storing its rows one by one", len(batch), exc)
-            for one in batch:
-                self._store_alone(*one)
-            return
-        for (_, future), new in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(new)
+            if len(rows) == 1 or is_outage(exc):
+                log.error("could not store %d deliveries: %s", len(rows), exc)
+                return [_outcome(row, exc) for row in rows]
+            log.warning("a batch of %d failed (%s); storing its rows one by one", len(rows), exc)
+        out: list[bool | Exception] = []
+        for row in rows:
+            try:
+                out.append(self.store.add_deliveries([row])[0])
+            except Exception as exc:
+                log.error("could not store delivery %s: %s", row.id, exc)
+                out.append(_outcome(row, exc))
+        return out
 
-    def _store_alone(self, delivery: NewDelivery, future: asyncio.Future[bool]) -> None:
-        try:
-            new = self.store.add_deliveries([delivery])[0]
-        except Exception as exc:
-            log.exception("could not store delivery %s", delivery.id)
-            _fail(future, delivery, exc)
-            return
-        if not future.done():
-            future.set_result(new)
+    def _answer(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        state: _LoopState,
+        batch: _Pending,
+        outcome: asyncio.Future[list[bool | Exception]],
+    ) -> None:
+        exc = outcome.exception()
+        results: list[bool | BaseException] = (
+            [exc] * len(batch) if exc is not None else list(outcome.result())
+        )
+        if exc is not None:
+            log.error("could not store %d deliveries: %s", len(batch), exc)
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self._flush(loop, state)  # what arrived during this commit is the next batch
 
 
-def _fail(future: asyncio.Future[bool], delivery: NewDelivery, exc: Exception) -> None:
+def _outcome(delivery: NewDelivery, exc: Exception) -> Exception:
     """A row whose data the store refused becomes Unstorable (422); anything else stays (503)."""
-    if future.done():
-        return
     if is_row_error(exc) and not is_outage(exc):
-        future.set_exception(Unstorable(f"the inbox refused delivery {delivery.id}: {exc}"))
-    else:
-        future.set_exception(exc)
+        return Unstorable(f"the inbox refused delivery {delivery.id}: {exc}")
+    return exc
