@@ -7,11 +7,10 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.certs.deadlines import amsterdam
-from bot.certs.reader import DEFAULT_MAX_BYTES, read_certificate
-from bot.certs.report import CertReport
+if TYPE_CHECKING:  # the reader pulls in cryptography and pydantic: loaded when a file is read
+    from bot.certs.report import CertReport
 
 TEXT_FIELDS = (
     "verdict",
@@ -58,6 +57,9 @@ def run_cert(
 
 
 def _read_file(name: str, abonneenummer: str | None, today: date, max_bytes: int) -> CertReport:
+    from bot.certs.reader import read_certificate
+    from bot.certs.report import CertReport
+
     try:
         with Path(name).open("rb") as handle:
             data = handle.read(max_bytes + 1)  # one byte more tells that it is too large
@@ -121,18 +123,21 @@ def add_cert_parser(
     parser.add_argument(
         "--today", type=parse_day, metavar="YYYY-MM-DD", help="the date to judge by"
     )
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help=argparse.SUPPRESS)
+    parser.add_argument("--max-bytes", type=int, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=cert_command)
     return parser
 
 
 def cert_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the parsed `cert` subcommand; the clock (today in Amsterdam) is read here."""
+    from bot.certs.deadlines import amsterdam
+    from bot.certs.reader import DEFAULT_MAX_BYTES
+
     return run_cert(
         args.files,
         as_json=args.json,
         abonneenummer=args.abonneenummer,
         today=args.today or datetime.now(amsterdam()).date(),
-        max_bytes=args.max_bytes,
+        max_bytes=DEFAULT_MAX_BYTES if args.max_bytes is None else args.max_bytes,
         out=out or sys.stdout,
     )
