@@ -23,6 +23,7 @@ from handlers.renewal_values import (
     line_values,
     note_file_values,
     public_values,
+    unread_values,
     upload_values,
 )
 
@@ -33,6 +34,10 @@ NOTE_SLUG = "renewal:note"
 KEY_SLUG = "renewal:private_key"
 KEY_NOTE_SLUG = "renewal:private_key_note"
 PRIORITY = {"too_late": "Highest", "tight": "High", "on_time": "Medium"}
+# The case property (Jira: 32 KB) keeps facts, not per-file detail: at most this many files,
+# each name cut to this length; the rest are counted.
+FACTS_FILES = 10
+FACTS_NAME_CHARS = 100
 
 router = Router()
 
@@ -69,7 +74,7 @@ def plan_renewal(event: Event, ctx: HandlerContext) -> Plan | None:
         )
     for file in _later_files(files):
         comments.extend(writer.later(file, every))
-    case = _case(ctx.mappings, key, found, facts, every, base)
+    case = _case(ctx.mappings, key, found, facts, every, base, tuple(ctx.unread_certificates))
     deadline = every.current.report.deadline_state if every.current else None
     vendor = facts.vendor.name if facts.vendor else "unknown vendor"
     return Plan(
@@ -154,6 +159,7 @@ def _note_values(
     return {
         **public_values(certs, ctx.today, typed),
         "files": tuple(note_file_values(f, certs.role(f)) for f in certs.files),
+        "unread": unread_values(tuple(ctx.unread_certificates), len(ctx.certificates)),
         "problems": tuple(problems),
     }
 
@@ -165,6 +171,7 @@ def _case(
     facts: RequestFacts,
     every: Certificates,
     wiki: dict[str, Any],
+    unread: tuple[str, ...],
 ) -> CaseSpec:
     flow = mappings.workflow(WORKFLOW)
     line = line_values(key, facts)
@@ -185,13 +192,17 @@ def _case(
         labels=flow.labels,
         due_date=current.deactivation_date if current else None,
         priority=PRIORITY.get(current.deadline_state or "") if current else None,
-        facts=_case_facts(key, found, facts, every),
+        facts=_case_facts(key, found, facts, every, unread),
         subtasks=subtasks,
     )
 
 
 def _case_facts(
-    key: str, found: Classification, facts: RequestFacts, every: Certificates
+    key: str,
+    found: Classification,
+    facts: RequestFacts,
+    every: Certificates,
+    unread: tuple[str, ...],
 ) -> dict[str, Any]:
     """The facts kept on the tracking issue (entity property): JSON-ready, no key material."""
     described, new, current = every.described, every.new, every.current
@@ -214,10 +225,17 @@ def _case_facts(
         "abonneenummer_mismatch": every.mismatch,
         "private_key_uploaded": bool(every.key_files),
         "attachments": [
-            {"file": f.report.file, "verdict": f.verdict, "issues": list(f.issues)}
-            for f in every.files
+            {"file": _short(f.report.file), "verdict": f.verdict, "issues": list(f.issues)}
+            for f in every.files[:FACTS_FILES]
         ],
+        "attachments_not_listed": max(len(every.files) - FACTS_FILES, 0),
+        "attachments_not_read": len(unread),
     }
+
+
+def _short(name: str) -> str:
+    """A file name as kept in the facts: at most FACTS_NAME_CHARS characters."""
+    return name if len(name) <= FACTS_NAME_CHARS else name[: FACTS_NAME_CHARS - 1] + "…"
 
 
 def _iso(value: Any) -> str | None:
