@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from bot.context import HandlerContext
@@ -37,6 +38,8 @@ PRIORITY = {"too_late": "Highest", "tight": "High", "on_time": "Medium"}
 # The case property (Jira: 32 KB) keeps facts, not per-file detail: at most this many files,
 # each name cut to this length; the rest are counted.
 FACTS_FILES = 10
+# Files the agents' note describes one by one (with their problems); the rest are counted.
+NOTE_FILES_SHOWN = 25
 FACTS_NAME_CHARS = 100
 
 router = Router()
@@ -149,16 +152,34 @@ def _created(file: AttachedFile) -> str:
     return file.created.isoformat() if file.created else ""
 
 
+def _note_files(certs: Certificates) -> list[AttachedFile]:
+    """The files the note describes one by one: the current and new ones, then the first few."""
+    chosen = [f for f in (certs.current, certs.new) if f is not None]
+    for file in certs.files:
+        if len(chosen) >= NOTE_FILES_SHOWN:
+            break
+        if file not in chosen:
+            chosen.append(file)
+    return [f for f in certs.files if f in chosen]
+
+
 def _note_values(
     certs: Certificates, found: Classification, facts: RequestFacts, ctx: HandlerContext
 ) -> dict[str, Any]:
     typed = facts.abonneenummer
     problems = list(request_problems(facts, ctx.mappings))
-    for file in certs.files:
+    shown = _note_files(certs)
+    for file in shown:
         problems.extend(file_problems(file, typed, ctx.today))
+    rest = Counter(f.verdict for f in certs.files if f not in shown)
     return {
         **public_values(certs, ctx.today, typed),
-        "files": tuple(note_file_values(f, certs.role(f)) for f in certs.files),
+        "files": tuple(note_file_values(f, certs.role(f)) for f in shown),
+        "files_more": (
+            trusted(", ".join(f"{n} {verdict}" for verdict, n in sorted(rest.items())))
+            if rest
+            else None
+        ),
         "unread": unread_values(tuple(ctx.unread_certificates), len(ctx.certificates)),
         "problems": tuple(problems),
     }

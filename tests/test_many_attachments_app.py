@@ -59,6 +59,10 @@ def test_many_files_get_one_reply_a_case_and_a_note_with_bounded_downloads(
     internal = fake_jira.comments(KEY, public=False)
     assert len(public) == 1 and len(internal) == 1
     assert all(len(str(c.body)) <= JIRA_TEXT_LIMIT for c in public + internal)
+    reply = str(public[0].body)
+    assert "ingekort" not in reply  # the list is summarised, not cut off
+    if max_files > 20:
+        assert f"Nog {max_files - 1 - 10} andere bestanden konden wij niet gebruiken" in reply
     note = str(internal[0].body)
     assert f"{count + 1 - max_files:,} certificate files were not read" in note
     downloads = fake_jira.count("GET", "/rest/api/3/attachment/content/")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Callable
+from datetime import date
 from types import FrameType
 from typing import Any
 
 import pytest
 
+from bot.context import HandlerContext
+from bot.events import Event
 from bot.mappings import Mappings, load_mappings
 from bot.textmatch import (
     MAX_TEXT_CHARS,
@@ -23,6 +26,7 @@ from bot.textmatch import (
     tokens,
     within_one_edit,
 )
+from handlers.classify import classify
 from handlers.wording import read_signals
 
 FILLER = ("de", "het", "en", "van", "is", "niet", "onze", "per", "maart", "a", "x", "1")
@@ -189,3 +193,27 @@ def test_a_maximal_and_a_megabyte_description_cost_a_bounded_amount_of_work(
     assert signals.unread_chars == 1_000_000 - MAX_TEXT_CHARS
     assert traced_lines(lambda: read_signals(megabyte, maps)) < 1.1 * work
     assert traced_lines(lambda: maps.vendors_in_text(megabyte)) < 5 * MAX_TEXT_CHARS
+
+
+def test_classification_of_a_megabyte_tells_the_agents_what_was_not_read(maps: Mappings) -> None:
+    ctx = HandlerContext(
+        mappings=maps, today=date(2026, 6, 1), tracking_project="UZO", service_desk_project="UZO"
+    )
+    description = "Het UZI-servercertificaat verloopt, graag vernieuwen. " + "x" * 1_000_000
+    event = Event(
+        delivery_id="d-1",
+        name="jira:issue_created",
+        issue_key="UZO-1",
+        project_key="UZO",
+        issue_type="Service Request",
+        request_type_id="105",
+        summary="Certificaat",
+        description=description,
+    )
+    found = classify(event, ctx)
+    assert found.workflow == "renewal"
+    unread = len("Certificaat\n" + description) - MAX_TEXT_CHARS
+    assert (
+        f"the request text is too long: only its first {MAX_TEXT_CHARS:,} characters were read "
+        f"({unread:,} not read)"
+    ) in found.reasons
