@@ -11,6 +11,7 @@ from bot.mappings import Mappings
 from bot.markup import trusted
 from bot.plan import CaseSpec, CommentSpec, Plan, SubTaskSpec
 from bot.router import Router
+from handlers.certificates import unread_values
 from handlers.classify import (
     Classification,
     RequestFacts,
@@ -24,7 +25,6 @@ from handlers.renewal_values import (
     line_values,
     note_file_values,
     public_values,
-    unread_values,
     upload_values,
 )
 
@@ -180,7 +180,7 @@ def _note_values(
             if rest
             else None
         ),
-        "unread": unread_values(tuple(ctx.unread_certificates), len(ctx.certificates)),
+        "unread": unread_values(ctx.unread_certificates),
         "problems": tuple(problems),
     }
 

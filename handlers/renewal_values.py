@@ -59,21 +59,6 @@ def common_values(key: str, found: Classification, facts: RequestFacts) -> dict[
 
 # Files with a problem described one by one in a public reply; the rest are counted.
 UPLOADS_SHOWN = 10
-# Names of unread files shown in the agents' note; the rest are counted.
-UNREAD_NAMES_SHOWN = 20
-
-
-def unread_values(names: tuple[str, ...], read: int) -> dict[str, Any] | None:
-    """The agents' note about certificate files left unread (past the per-request limit)."""
-    if not names:
-        return None
-    shown = names[:UNREAD_NAMES_SHOWN]
-    return {
-        "count": trusted(f"{len(names):,}"),
-        "read": read,
-        "names": tuple(escape_inline(name, 120) for name in shown),
-        "more": trusted(f"{len(names) - len(shown):,}") if len(names) > len(shown) else None,
-    }
 
 
 def line_values(key: str, facts: RequestFacts) -> dict[str, PlainLine | None]:

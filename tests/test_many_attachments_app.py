@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.mappings import load_mappings
+from handlers.routing import build_router, decide_route
 from tests import certgen as g
 from tests.fakejira import FakeJira
 from tests.harness import load_fixture, make_harness
+from tests.plan_support import handler_context, load_event
 
 KEY = "UZO-431"  # the request of the renewal-promedico fixture
 JIRA_TEXT_LIMIT = 32_767
@@ -79,3 +83,24 @@ def test_many_files_get_one_reply_a_case_and_a_note_with_bounded_downloads(
     harness.drain()
     assert len(fake_jira.comments(KEY)) == 2
     assert fake_jira.count("GET", "/rest/api/3/attachment/content/") <= 2 * max_files
+
+
+@pytest.mark.parametrize(
+    "fixture", ["practice_change-abonneenummer-promedico", "undecided-nothing"]
+)
+def test_practice_change_and_triage_notes_name_the_unread_files(fixture: str) -> None:
+    maps = load_mappings()
+    names = tuple(f"bestand-{i}.cer" for i in range(30))
+    ctx = replace(
+        handler_context(maps, today=date(2026, 11, 28)),
+        unread_certificates=names,
+    )
+    event = load_event(fixture)
+    plans = build_router().dispatch(event, ctx, decide_route(event, ctx))
+    notes = [c.body for p in plans for c in p.comments if not c.public]
+    assert len(notes) == 1
+    assert (
+        "30 certificate files were not read: the bot reads at most MAX\\_CERT\\_FILES of them "
+        "per request, the smallest first. Not read: bestand\\-0.cer, bestand\\-1.cer" in notes[0]
+    )
+    assert "bestand\\-19.cer and 10 more." in notes[0]
