@@ -13,9 +13,9 @@ import requests
 from bot.facts import Scope
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
-from bot.inbox.worker import RetrySchedule, Worker
+from bot.inbox.worker import Retention, RetrySchedule, Worker
 from bot.jira.gateway import CaseLayout, JiraGateway
-from bot.jira.retry import RetryPolicy
+from bot.jira.retry import RetryPolicy, within_budget
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
 from bot.processor import Processor
@@ -131,5 +131,12 @@ def build_services(
         ),
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
+        concurrency=settings.worker_concurrency,
+        limit_waits=within_budget,
+        call_seconds=settings.jira_timeout_seconds,
+        retention=Retention(
+            done_days=settings.retention_done_days,
+            failed_days=settings.retention_failed_days or None,
+        ),
     )
     return Services(store, gateway, mappings, router, reconciler, processor, worker, metrics)
