@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     bot_account_id: str = ""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_cert_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_cert_files: int = Field(default=10, ge=1, le=100)
     lease_seconds: float = Field(default=300.0, gt=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1, le=64)

@@ -9,9 +9,10 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import date
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:  # settings import pydantic-settings: only the commands that need them load it
+    from bot.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +78,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         from bot.cli.demo import run_demo
 
         return run_demo(out)
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
