@@ -47,6 +47,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         webhook_secrets=settings.webhook_secrets(),
         automation_secrets=settings.automation_secrets(),
+        clock=services.store.clock,
     )
     jira_auth = jira_authenticator(cfg)
     automation_auth = automation_authenticator(cfg)
@@ -73,16 +74,7 @@ def create_app(
     async def automation_webhook(request: Request) -> Response:
         return await receive(request, cfg, "automation", automation_auth, CHECKS["automation"])
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz() -> Response:
-        store_ok = services.store.ping()
-        worker_ok = worker.is_alive() if worker is not None else True
-        status = 200 if store_ok and worker_ok else 503
-        return JSONResponse({"store": store_ok, "worker": worker_ok}, status_code=status)
+    add_health_routes(app, services, worker)
 
     worker_metrics = getattr(worker, "metrics_text", None)
 
@@ -95,4 +87,29 @@ def create_app(
             body = services.metrics.render()
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
+    return app
+
+
+def add_health_routes(app: FastAPI, services: Services, worker: WorkerRunner | None) -> None:
+    """`/healthz` (the process answers) and `/readyz` (store reachable, worker looping)."""
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        store_ok = services.store.ping()
+        worker_ok = worker.is_alive() if worker is not None else True
+        status = 200 if store_ok and worker_ok else 503
+        return JSONResponse({"store": store_ok, "worker": worker_ok}, status_code=status)
+
+
+def create_health_app(services: Services, worker: WorkerRunner | None = None) -> FastAPI:
+    """Only the probes, for `HEALTH_PORT`: reachable while the webhook port is flooded.
+
+    It has no lifespan of its own: the webhook app starts and stops the worker.
+    """
+    app = FastAPI(title="uzibot health", docs_url=None, redoc_url=None, openapi_url=None)
+    add_health_routes(app, services, worker)
     return app

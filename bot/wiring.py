@@ -120,6 +120,7 @@ def build_services(
             service_desk_project=settings.service_desk_project,
             tracking_project=settings.tracking_project,
             max_cert_bytes=settings.max_cert_bytes,
+            max_cert_files=settings.max_cert_files,
         ),
         today=today,
         bot_account_id=settings.bot_account_id,

@@ -89,5 +89,5 @@ def test_serve_logs_json_from_both_processes_and_exports_the_worker_metrics(
     assert len(starts) == 1 and "JIRA_API_TOKEN=[set]" in starts[0]["message"]
     [finished] = [e for e in entries if e.get("delivery") == "observed-1" and "outcome" in e]
     assert finished["outcome"] == "ignored:event" and finished["logger"] == "uzibot.worker"
-    assert any(e["message"].startswith("refused jira delivery: missing or bad") for e in entries)
+    assert any(e["message"].startswith("refused jira delivery with 401") for e in entries)
     assert TOKEN not in err and SECRET not in err and "bot@example.org" not in err

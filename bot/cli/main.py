@@ -10,13 +10,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import date
-from typing import TextIO
-
-from sqlalchemy.exc import OperationalError
+from typing import TYPE_CHECKING, TextIO
 
 from bot.logs import configure_logging, redact_secrets
-from bot.mappings import MappingsError
-from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # settings import pydantic-settings: only the commands that need them load it
+    from sqlalchemy.exc import OperationalError
+
+    from bot.settings import Settings
 
 log = logging.getLogger("uzibot.cli")
 
@@ -103,6 +104,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         from bot.cli.demo import run_demo
 
         return run_demo(out, log_level=os.environ.get("LOG_LEVEL", "WARNING"))
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -111,6 +114,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return 2
     logging.getLogger().setLevel(settings.log_level.upper())
     redact_secrets(settings.secret_values())
+    from sqlalchemy.exc import OperationalError
+
+    from bot.mappings import MappingsError
+
     try:
         return _run_with_settings(command, args, settings, out)
     except MappingsError as exc:
@@ -157,6 +164,8 @@ def _run_with_settings(
             source=build_gateway(settings),
         )
     if command == "check":
+        from sqlalchemy.exc import OperationalError
+
         from bot.cli.check import run_check
         from bot.inbox.db import open_store
 
