@@ -14,7 +14,7 @@ from bot.facts import Scope
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import RetrySchedule, Worker
-from bot.jira.gateway import CaseLayout, JiraGateway
+from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
 from bot.jira.retry import RetryPolicy
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
@@ -22,6 +22,7 @@ from bot.processor import Processor
 from bot.reconciler import Reconciler
 from bot.router import Router
 from bot.settings import Settings
+from bot.watch import ExpiryWatch, Scheduler, WatchConfig
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -38,6 +39,8 @@ class Services:
     processor: Processor
     worker: Worker
     metrics: Metrics
+    watch: ExpiryWatch
+    scheduler: Scheduler
 
 
 def today_in_amsterdam() -> date:
@@ -104,7 +107,11 @@ def build_services(
     )
     metrics = create_metrics()
     reconciler = Reconciler(
-        gateway, store, layout, on_effect=count_effects(metrics, on_effect or (lambda _eid: None))
+        gateway,
+        store,
+        layout,
+        on_effect=count_effects(metrics, on_effect or (lambda _eid: None)),
+        raiser=RequestRaiser(gateway, settings.service_desk_project),
     )
     processor = Processor(
         gateway=gateway,
@@ -131,4 +138,26 @@ def build_services(
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
     )
-    return Services(store, gateway, mappings, router, reconciler, processor, worker, metrics)
+    watch = ExpiryWatch(
+        store=store,
+        gateway=gateway,
+        reconciler=reconciler,
+        mappings=mappings,
+        config=WatchConfig(
+            thresholds=settings.thresholds(),
+            request_type=settings.expiry_request_type or renewal_request_type(mappings),
+        ),
+        metrics=metrics,
+    )
+    scheduler = Scheduler(watch.scan, today, settings.expiry_scan_seconds)
+    return Services(
+        store, gateway, mappings, router, reconciler, processor, worker, metrics, watch, scheduler
+    )
+
+
+def renewal_request_type(mappings: Mappings) -> str:
+    """The request type mapped to the renewal workflow (id), the watch's default."""
+    for item in mappings.request_types.request_type:
+        if item.workflow == "renewal" and not item.kind:
+            return str(item.id or item.name)
+    return "UZI-servercertificaat vernieuwen"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.inbox import schema
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from tests.pgdb import fresh_database
@@ -107,7 +108,8 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     with s.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 1
+        version = conn.execute(text("SELECT version FROM schema_version")).scalar()
+        assert version == len(schema._MIGRATIONS) == 4
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
 
@@ -127,3 +129,30 @@ def test_deliveries_of_one_issue_are_never_leased_at_the_same_time(store: Store)
     )
     third = store.claim("w3", 60)
     assert third is not None and third.id == "a2"
+
+
+def test_migration_adds_the_registry_contact_columns_to_an_old_database(tmp_path: Path) -> None:
+    """A database made before the expiry watch gets vendor, contact and environment."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE certificates (fingerprint VARCHAR(64) PRIMARY KEY, abonneenummer "
+            "VARCHAR(8), practice TEXT, uzi_number VARCHAR(20), not_before VARCHAR(40), "
+            "not_after VARCHAR(40), source_request VARCHAR(50), status VARCHAR(20) NOT NULL, "
+            "recorded_at FLOAT NOT NULL);"
+            "INSERT INTO certificates VALUES ('ab', '01234567', 'De Linde', NULL, NULL, "
+            "'2029-01-01', NULL, 'current', 1.0);"
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version VALUES (1);"
+        )
+    s = open_store(f"sqlite:///{path}")
+    with s.engine.connect() as conn:
+        from sqlalchemy import text
+
+        row = conn.execute(
+            text("SELECT practice, vendor, contact, environment FROM certificates")
+        ).one()
+        assert tuple(row) == ("De Linde", None, None, None)
+        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 4

@@ -1,4 +1,4 @@
-"""The `uzibot` command line: serve, worker, plan, cert, check, deliveries, replay, demo."""
+"""The `uzibot` command line: serve, worker, plan, cert, certs, watch, check, inbox, demo."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import date
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.wiring import Services
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree for every subcommand."""
-    from bot.cli.cert import add_cert_parser
+    from bot.cli.cert import add_cert_parser, parse_day
+    from bot.cli.certs import add_certs_parser
 
     parser = argparse.ArgumentParser(prog="uzibot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only make it due again; a running worker picks it up",
     )
     sub.add_parser("demo", help="run the whole pipeline against an in-memory Jira sandbox")
+    add_certs_parser(sub)
+    watch = sub.add_parser("watch", help="run the expiry scan (cron or a scheduler)")
+    watch.add_argument("--once", action="store_true", required=True, help="one scan, then exit")
+    watch.add_argument("--today", type=parse_day, default=None, metavar="YYYY-MM-DD")
     return parser
 
 
@@ -83,6 +91,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     return _run_with_settings(command, args, settings, out)
 
 
+def start_watch(services: Services) -> threading.Event:
+    """The daily expiry scan beside `serve` and `worker` (the one place it is started)."""
+    stop = threading.Event()
+    services.scheduler.start(stop)
+    return stop
+
+
 def _run_with_settings(
     command: str, args: argparse.Namespace, settings: Settings, out: TextIO
 ) -> int:
@@ -107,15 +122,27 @@ def _run_with_settings(
         from bot.app import create_app
 
         app = create_app(settings, services, run_worker=True)
-        uvicorn.run(app, host=args.host, port=args.port or settings.port, log_level="info")
+        watch_stop = start_watch(services)
+        try:
+            uvicorn.run(app, host=args.host, port=args.port or settings.port, log_level="info")
+        finally:
+            watch_stop.set()
         return 0
     if command == "worker":
-        stop = threading.Event()
+        stop = start_watch(services)
         try:
             services.worker.run_forever(stop)
         except KeyboardInterrupt:
             stop.set()
         return 0
+    if command == "watch":
+        from bot.cli.watch import run_watch
+
+        return run_watch(services, today=args.today, out=out)
+    if command == "certs":
+        from bot.cli.certs import certs_command
+
+        return certs_command(args, services.store, out)
     if command == "check":
         from bot.cli.check import run_check
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import (
     Column,
     Engine,
@@ -12,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     text,
 )
 
@@ -57,13 +60,30 @@ certificates = Table(
     Column("source_request", String(50), index=True),
     Column("status", String(20), nullable=False),
     Column("recorded_at", Float, nullable=False),
+    Column("vendor", Text),
+    Column("contact", String(200)),
+    Column("environment", String(20)),
 )
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
+
+@dataclass(frozen=True)
+class AddColumn:
+    """A migration step that adds a column unless `create_all` already made it (fresh DBs)."""
+
+    table: str
+    column: str
+    ddl_type: str
+
+
 # Each entry upgrades the schema from version i to i + 1; never edit a released entry.
-_MIGRATIONS: list[str] = [
+_MIGRATIONS: list[str | AddColumn] = [
     "CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (status, next_attempt_at)",
+    # issue 9 (expiry watch): who to reach per certificate, and test vs production
+    AddColumn("certificates", "vendor", "TEXT"),
+    AddColumn("certificates", "contact", "VARCHAR(200)"),
+    AddColumn("certificates", "environment", "VARCHAR(20)"),
 ]
 
 
@@ -76,7 +96,14 @@ def migrate(engine: Engine) -> int:
         if row is None:
             conn.execute(text("INSERT INTO schema_version (version) VALUES (0)"))
         for step in _MIGRATIONS[version:]:
-            conn.execute(text(step))
+            if isinstance(step, AddColumn):
+                present = {c["name"] for c in inspect(conn).get_columns(step.table)}
+                if step.column not in present:
+                    conn.execute(
+                        text(f"ALTER TABLE {step.table} ADD COLUMN {step.column} {step.ddl_type}")
+                    )
+            else:
+                conn.execute(text(step))
         target = len(_MIGRATIONS)
         if target != version:
             conn.execute(text("UPDATE schema_version SET version = :v"), {"v": target})
