@@ -32,6 +32,9 @@ class HandlerContext:
     service_desk_project: str
     field_ids: Mapping[str, str] = field(default_factory=dict)
     certificates: Sequence[CertReport] = ()
+    registered: CertReport | None = None
+    """The registry's current production certificate of the request's abonneenummer (file
+    `registry`): the renewal deadline when no current certificate is attached."""
     case_property: Mapping[str, Any] | None = None
     """The `uzibot` entity property of the event's issue, read for the bot's own sub-tasks
     and tracking issues (their webhooks carry no properties)."""

@@ -6,12 +6,13 @@ field ids come from mappings alone and nothing is downloaded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
 from bot.certs.attachments import read_attached_certificates
+from bot.certs.report import CertReport
 from bot.context import HandlerContext
 from bot.events import Event
 from bot.mappings import Mappings
@@ -35,6 +36,8 @@ class Scope:
     service_desk_project: str
     tracking_project: str
     max_cert_bytes: int
+    registry: Callable[[str, date], CertReport | None] | None = None
+    """Looks up the current production certificate of an abonneenummer (None: no registry)."""
 
 
 def gather_context(
@@ -57,15 +60,22 @@ def gather_context(
             certificates = read_attached_certificates(
                 event, source, today=today, max_bytes=scope.max_cert_bytes
             )
-    return HandlerContext(
+    ids = field_ids if field_ids is not None else resolve_field_ids(mappings, source)
+    ctx = HandlerContext(
         mappings=mappings,
         today=today,
         tracking_project=scope.tracking_project,
         service_desk_project=scope.service_desk_project,
-        field_ids=field_ids if field_ids is not None else resolve_field_ids(mappings, source),
+        field_ids=ids,
         certificates=certificates,
         case_property=case_property,
     )
+    if scope.registry is None or not _is_request(event, scope):
+        return ctx
+    typed = (ctx.field_text(event, mappings.fields.abonneenummer) or "").strip()
+    if not (typed.isdigit() and len(typed) <= 8):
+        return ctx
+    return replace(ctx, registered=scope.registry(typed.zfill(8), today))
 
 
 def resolve_field_ids(mappings: Mappings, source: FactSource | None) -> dict[str, str]:

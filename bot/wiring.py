@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bot.certs.registry import registered_report
 from bot.facts import Scope
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
@@ -122,6 +123,7 @@ def build_services(
             service_desk_project=settings.service_desk_project,
             tracking_project=settings.tracking_project,
             max_cert_bytes=settings.max_cert_bytes,
+            registry=lambda number, day: registered_report(store, number, day),
         ),
         today=today,
         bot_account_id=settings.bot_account_id,

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.certs.deadlines import compute_deadlines, local_date
+from bot.certs.report import CertReport
 from bot.inbox.schema import certificates
 from bot.inbox.store import Store
 from bot.plan import CertificateRecord
 
+REGISTRY_FILE = "registry"
+"""The `file` of a report made from the registry rather than from an uploaded file."""
 CONTACT_COLUMNS = ("practice", "vendor", "contact")
 """Facts about the practice behind an abonneenummer, shared by all its certificates."""
 
@@ -188,6 +193,30 @@ def current_certificates(store: Store) -> list[RegisteredCertificate]:
             .all()
         )
     return [_registered(r) for r in rows]
+
+
+def registered_report(store: Store, abonneenummer: str, today: date) -> CertReport | None:
+    """The current production certificate of an abonneenummer as a report (file `registry`)."""
+    for row in certificates_for(store, abonneenummer):
+        if row.status != "current" or row.environment == "test" or not row.not_after:
+            continue
+        not_after = datetime.fromisoformat(row.not_after)
+        found = compute_deadlines(not_after, today)
+        return CertReport(
+            file=REGISTRY_FILE,
+            verdict="ok" if local_date(not_after) >= today else "expired",
+            abonneenummer=row.abonneenummer,
+            uzi_number=row.uzi_number,
+            card_type="S",
+            not_before=datetime.fromisoformat(row.not_before) if row.not_before else None,
+            not_after=not_after,
+            deactivation_date=found.deactivation_date,
+            latest_start=found.latest_start,
+            deadline_state=found.state,
+            environment="production",
+            fingerprint_sha256=row.fingerprint,
+        )
+    return None
 
 
 def certificates_by_fingerprint(
