@@ -29,9 +29,12 @@ def claim_step(store: Store, step_id: str, owner: str, *, stale_after: float) ->
         res = conn.execute(
             ins.values(
                 effect_id=step_id, state=CLAIMED, result=None, delivery_id=owner, updated_at=now
-            ).on_conflict_do_nothing(index_elements=["effect_id"])
+            )
+            .on_conflict_do_nothing(index_elements=["effect_id"])
+            .returning(effects.c.effect_id)
         )
-        if res.rowcount == 1:
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+        if res.first() is not None:
             return True
         taken = conn.execute(
             update(effects)
@@ -41,8 +44,9 @@ def claim_step(store: Store, step_id: str, owner: str, *, stale_after: float) ->
                 effects.c.updated_at < now - stale_after,
             )
             .values(delivery_id=owner, updated_at=now)
+            .returning(effects.c.effect_id)
         )
-        return bool(taken.rowcount == 1)
+        return taken.first() is not None
 
 
 def complete_step(store: Store, step_id: str, owner: str, result: dict[str, Any]) -> None:
