@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -54,39 +54,69 @@ def record_certificates(store: Store, records: Iterable[CertificateRecord]) -> i
     """Upsert each certificate record; per abonneenummer the latest production expiry is current.
 
     Practice, vendor and contact belong to the abonneenummer: a value given with one record is
-    set on all its certificates, and a certificate recorded without them inherits them.
+    set on all its certificates, and a certificate recorded without them inherits them. Set-based
+    statements (a few per 500 abonneenummers), so a bulk import stays linear and quick.
     """
     rows = list(records)
+    if not rows:
+        return 0
+    now = store.clock()
     facts = [
         PracticeFacts(r.abonneenummer, r.practice, r.vendor, r.contact)
         for r in rows
         if r.practice or r.vendor or r.contact
     ]
+    ins = pg_insert(certificates) if store.is_postgres else sqlite_insert(certificates)
     with store.engine.begin() as conn:
-        for r in rows:
-            values = {
-                "fingerprint": r.fingerprint,
-                "abonneenummer": r.abonneenummer,
-                "practice": r.practice,
-                "vendor": r.vendor,
-                "contact": r.contact,
-                "environment": r.environment,
-                "uzi_number": r.uzi_number,
-                "not_before": r.not_before,
-                "not_after": r.not_after,
-                "source_request": r.source_request,
-                "status": "replaced",
-                "recorded_at": store.clock(),
-            }
-            ins = pg_insert(certificates) if store.is_postgres else sqlite_insert(certificates)
-            conn.execute(
-                ins.values(**values).on_conflict_do_nothing(index_elements=["fingerprint"])
-            )
+        conn.execute(
+            ins.on_conflict_do_nothing(index_elements=["fingerprint"]),
+            [
+                {
+                    "fingerprint": r.fingerprint,
+                    "abonneenummer": r.abonneenummer,
+                    "practice": r.practice,
+                    "vendor": r.vendor,
+                    "contact": r.contact,
+                    "environment": r.environment,
+                    "uzi_number": r.uzi_number,
+                    "not_before": r.not_before,
+                    "not_after": r.not_after,
+                    "source_request": r.source_request,
+                    "status": "replaced",
+                    "recorded_at": now,
+                }
+                for r in rows
+            ],
+        )
         _apply_facts(conn, facts)
-        for number in dict.fromkeys(r.abonneenummer for r in rows):
-            _inherit_facts(conn, number)
-            _mark_current(conn, number)
+        numbers = list(dict.fromkeys(r.abonneenummer for r in rows))
+        for start in range(0, len(numbers), CHUNK):
+            chunk = {"numbers": numbers[start : start + CHUNK]}
+            for column in CONTACT_COLUMNS:
+                conn.execute(_INHERIT[column], chunk)
+            conn.execute(_MARK_CURRENT, chunk)
     return len(rows)
+
+
+CHUNK = 500
+# The newest-recorded non-empty value of a column among the abonneenummer's certificates.
+_INHERIT = {
+    column: text(
+        f"UPDATE certificates SET {column} = (SELECT c2.{column} FROM certificates c2 "  # noqa: S608
+        f"WHERE c2.abonneenummer = certificates.abonneenummer AND c2.{column} IS NOT NULL "
+        "ORDER BY c2.recorded_at DESC LIMIT 1) "
+        f"WHERE {column} IS NULL AND abonneenummer IN :numbers"
+    ).bindparams(bindparam("numbers", expanding=True))
+    for column in CONTACT_COLUMNS
+}
+# Current: the production (non-test) certificate expiring last; any certificate when none is.
+_MARK_CURRENT = text(
+    "UPDATE certificates SET status = CASE WHEN fingerprint = (SELECT c2.fingerprint "
+    "FROM certificates c2 WHERE c2.abonneenummer = certificates.abonneenummer ORDER BY "
+    "CASE WHEN c2.environment = 'test' THEN 1 ELSE 0 END, COALESCE(c2.not_after, '') DESC, "
+    "c2.fingerprint DESC LIMIT 1) THEN 'current' ELSE 'replaced' END "
+    "WHERE abonneenummer IN :numbers"
+).bindparams(bindparam("numbers", expanding=True))
 
 
 def record_practice_facts(store: Store, facts: Sequence[PracticeFacts]) -> set[str]:
@@ -94,75 +124,42 @@ def record_practice_facts(store: Store, facts: Sequence[PracticeFacts]) -> set[s
 
     Returns the abonneenummers that have no certificate in the registry (nothing was stored).
     """
+    known: set[str] = set()
+    numbers = [f.abonneenummer for f in facts]
     with store.engine.begin() as conn:
         _apply_facts(conn, facts)
-        known = set(
-            conn.execute(
-                select(certificates.c.abonneenummer)
-                .where(certificates.c.abonneenummer.in_([f.abonneenummer for f in facts]))
-                .distinct()
-            ).scalars()
-        )
-    return {f.abonneenummer for f in facts} - known
+        for start in range(0, len(numbers), CHUNK):
+            known.update(
+                conn.execute(
+                    select(certificates.c.abonneenummer)
+                    .where(certificates.c.abonneenummer.in_(numbers[start : start + CHUNK]))
+                    .distinct()
+                ).scalars()
+            )
+    return set(numbers) - known
+
+
+_APPLY_FACTS = text(
+    "UPDATE certificates SET practice = COALESCE(:practice, practice), "
+    "vendor = COALESCE(:vendor, vendor), contact = COALESCE(:contact, contact) "
+    "WHERE abonneenummer = :number"
+)
 
 
 def _apply_facts(conn: Connection, facts: Iterable[PracticeFacts]) -> None:
-    for f in facts:
-        given = {
-            name: value
-            for name, value in (
-                ("practice", f.practice),
-                ("vendor", f.vendor),
-                ("contact", f.contact),
-            )
-            if value
+    """Each given value replaces the abonneenummer's; empty values leave what is there."""
+    params = [
+        {
+            "number": f.abonneenummer,
+            "practice": f.practice or None,
+            "vendor": f.vendor or None,
+            "contact": f.contact or None,
         }
-        if given:
-            conn.execute(
-                update(certificates)
-                .where(certificates.c.abonneenummer == f.abonneenummer)
-                .values(**given)
-            )
-
-
-def _inherit_facts(conn: Connection, number: str) -> None:
-    """Fill missing practice/vendor/contact from the most recently recorded sibling."""
-    rows = conn.execute(
-        select(certificates.c.fingerprint, *(certificates.c[c] for c in CONTACT_COLUMNS))
-        .where(certificates.c.abonneenummer == number)
-        .order_by(certificates.c.recorded_at.desc())
-    ).all()
-    known: dict[str, Any] = {}
-    for row in rows:
-        for column in CONTACT_COLUMNS:
-            if column not in known and row._mapping[column]:
-                known[column] = row._mapping[column]
-    for column, value in known.items():
-        conn.execute(
-            update(certificates)
-            .where(certificates.c.abonneenummer == number, certificates.c[column].is_(None))
-            .values({column: value})
-        )
-
-
-def _mark_current(conn: Connection, number: str) -> None:
-    """The production certificate with the latest expiry is current (any, when none is)."""
-    rows = conn.execute(
-        select(
-            certificates.c.fingerprint, certificates.c.environment, certificates.c.not_after
-        ).where(certificates.c.abonneenummer == number)
-    ).all()
-    if not rows:
-        return
-    latest = max(rows, key=lambda r: (r.environment != "test", r.not_after or "", r.fingerprint))
-    conn.execute(
-        update(certificates)
-        .where(certificates.c.abonneenummer == number, certificates.c.fingerprint != latest[0])
-        .values(status="replaced")
-    )
-    conn.execute(
-        update(certificates).where(certificates.c.fingerprint == latest[0]).values(status="current")
-    )
+        for f in facts
+        if f.practice or f.vendor or f.contact
+    ]
+    if params:
+        conn.execute(_APPLY_FACTS, params)
 
 
 def certificates_for(store: Store, abonneenummer: str) -> list[RegisteredCertificate]:
