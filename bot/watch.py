@@ -65,6 +65,7 @@ class ScanResult:
     reminders: int = 0
     priorities: int = 0
     newer: int = 0
+    closed: int = 0
     held_elsewhere: int = 0
     failed: int = 0
     lines: list[str] = field(default_factory=list)
@@ -112,6 +113,8 @@ class ExpiryWatch:
             steps = due_steps(
                 cert, case, self._today, self.config.thresholds, self.config.request_type
             )
+            if case.key is not None and steps and self._closed(cert, case, result):
+                return
             for step in steps:
                 after = self._run(cert, case, step, result)
                 if after is None:
@@ -119,6 +122,19 @@ class ExpiryWatch:
                 case = after
             if not any(step.name == "open" for step in steps):
                 return
+
+    def _closed(self, cert: Watched, case: CaseState, result: ScanResult) -> bool:
+        """A case resolved in Jira gets nothing more; journal that once (`closed`)."""
+        assert case.key is not None
+        try:
+            closed = self.gateway.is_closed(case.key)
+        except JiraError as exc:
+            result.failed += 1
+            result.lines.append(f"{cert.abonneenummer}: could not read {case.key}: {exc}")
+            return True
+        if closed:
+            self._run(cert, case, Step("closed"), result)
+        return closed
 
     # -- one step ---------------------------------------------------------------------------
     def _run(
@@ -169,6 +185,8 @@ class ExpiryWatch:
                 "threshold": crossed(cert, self._today, self.config.thresholds),
             }
         assert case.key is not None
+        if step.name == "closed":
+            return {"key": case.key, "closed": True}
         if step.priority:
             self.gateway.set_priority(case.key, step.priority)
             return {"key": case.key, "priority": step.priority}
@@ -242,6 +260,8 @@ class ExpiryWatch:
             result.priorities += 1
         elif kind == "newer":
             result.newer += 1
+        elif kind == "closed":
+            result.closed += 1
         if self.metrics is not None:
             self.metrics.watch_steps.labels(kind=kind).inc()
 

@@ -3,7 +3,8 @@
 A step is the unit done exactly once: `open` (raise the renewal request, or an agents-only
 tracking issue without a contact), `remind-<days>` (one reminder per threshold crossed after
 the case was opened; after downtime only the latest crossed threshold is reminded), `priority`
-(once the latest start has passed) and `newer` (a newer certificate was recorded).
+(once the latest start has passed), `newer` (a newer certificate was recorded) and `closed`
+(the case was resolved in Jira: nothing more is sent for this certificate).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def due_steps(
 ) -> list[Step]:
     """The steps due today for a current certificate, in order; empty when nothing is due."""
     threshold = crossed(cert, today, thresholds)
-    if threshold is None:
+    if threshold is None or "closed" in case.steps:
         return []
     if case.key is None:
         return [] if "open" in case.steps else [open_step(cert, today, threshold, request_type)]
@@ -159,7 +160,7 @@ def reminder_step(cert: Watched, case: CaseState, today: date, threshold: int) -
 
 def newer_step(old: Watched, case: CaseState, newer: Watched) -> Step | None:
     """Tell the open case that a newer certificate was recorded (reminders stop)."""
-    if case.key is None or "newer" in case.steps:
+    if case.key is None or "newer" in case.steps or "closed" in case.steps:
         return None
     if case.kind != "request":
         return Step(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from prometheus_client import generate_latest
+
 from bot.certs.registry import record_certificates
 from bot.inbox.claims import steps_with_prefix
 from bot.plan import CertificateRecord
@@ -70,6 +72,10 @@ def test_first_threshold_raises_a_request_on_behalf_of_the_contact_once(
     assert again.wrote() == 0 and h.writes() == writes
     assert h.services.watch.scan(date(2027, 1, 2)).wrote() == 0  # no threshold crossed
     assert len(raised_requests(fake_jira)) == 1
+    metrics = generate_latest(h.services.metrics.registry).decode()
+    assert 'uzibot_watch_steps_total{kind="open-request"} 1.0' in metrics
+    assert 'uzibot_certificates{days_to_switch_off="36-60"} 1.0' in metrics
+    assert 'uzibot_jira_effects_total{kind="request"} 1.0' in metrics
 
 
 def test_a_later_date_crossing_two_thresholds_gives_one_reminder_and_a_raised_priority(
@@ -188,3 +194,22 @@ def test_the_bot_turns_the_raised_request_into_a_renewal_case(
     writes = h.writes()
     assert h.services.watch.scan(date(2026, 12, 31)).wrote() == 0
     assert h.drain() == 0 and h.writes() == writes
+
+
+def test_a_request_resolved_in_jira_gets_no_more_reminders(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    fake_jira.add_customer("qm:linde", "linde@example.nl")
+    h = make_harness(fake_jira, tmp_path)
+    register(h)
+    h.services.watch.scan(date(2026, 12, 31))
+    [key] = raised_requests(fake_jira)
+    fake_jira.set_status(key, "Resolved")  # e.g. the vendor's certificate reached the desk by mail
+    writes = h.writes()
+    found = h.services.watch.scan(date(2027, 1, 25))  # 35 days
+    assert (found.closed, found.reminders, found.wrote()) == (1, 0, 0)
+    assert h.writes() == writes
+    reads = fake_jira.count("GET")
+    for day in (date(2027, 2, 1), date(2027, 2, 8), date(2027, 2, 21)):
+        assert h.services.watch.scan(day).wrote() == 0
+    assert fake_jira.count("GET") == reads  # the journal remembers: Jira is not asked again

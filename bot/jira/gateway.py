@@ -169,6 +169,16 @@ class JiraGateway(JiraIssues):
         """Move an issue through the transition called `transition`; False if not available."""
         return self.transition(key, transition)
 
+    def is_closed(self, key: str) -> bool:
+        """True when the issue is gone, resolved, or in a status of the `done` category."""
+        issue = self.get_issue(key, ["status", "resolution"])
+        if issue is None:
+            return True
+        fields = issue.get("fields") or {}
+        status = fields.get("status") or {}
+        category = (status.get("statusCategory") or {}) if isinstance(status, dict) else {}
+        return bool(fields.get("resolution")) or category.get("key") == "done"
+
     def note_on_issue(self, key: str, body: str) -> str:
         """An internal comment on an issue that is not a portal request (agents-only issues)."""
         return self.comment_on_issue(key, body, internal=True)
