@@ -125,8 +125,8 @@ def test_cli_watch_once_prints_the_scan_and_exits_0(
     out = io.StringIO()
     assert main(["watch", "--once", "--today", "2027-01-01"], out=out) == 0
     text = out.getvalue()
-    assert "expiry scan 2027-01-01: 2 certificates watched; 1 requests raised, " in text
+    assert "expiry scan 2027-01-01: 2 watched, 1 requests raised, " in text
     assert "1 agents-only issues, 0 reminders" in text
     out = io.StringIO()
     assert main(["watch", "--once", "--today", "2027-01-01"], out=out) == 0
-    assert "0 requests raised, 0 agents-only issues, 0 reminders" in out.getvalue()
+    assert "2 watched, 0 requests raised, 0 agents-only issues, 0 reminders" in out.getvalue()
