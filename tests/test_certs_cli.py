@@ -48,6 +48,10 @@ def mixed_folder(root: Path) -> Path:
     (folder / "linde.pem").write_bytes(g.pem(linde))
     (folder / "sub" / "linde-copy.cer").write_bytes(g.der(linde))  # the same certificate, DER
     (folder / "hoven.p7b").write_bytes(g.p7([hoven]))
+    berk = g.server_cert(
+        abonneenummer="03456789", organisation="Apotheek De Berk", uzi_number="333444555"
+    )
+    (folder / "sub" / "berk.p12").write_bytes(g.p12(berk))  # PKCS#12 without a key
     (folder / "test.pem").write_bytes(g.pem(g.server_cert("g1-test", abonneenummer="05555555")))
     (folder / "card.pem").write_bytes(g.pem(g.server_cert(card_type="Z", uzi_number="999888777")))
     (folder / "garbage.txt").write_bytes(b"dit is geen certificaat")
@@ -74,7 +78,7 @@ def test_import_of_a_mixed_folder_records_the_server_certificates_and_lists_refu
     text = out.getvalue()
     assert code == 1, text
     assert text.splitlines()[0] == (
-        "recorded 2 certificate(s) for 2 abonneenummer(s); 1 duplicate(s); 4 refused"
+        "recorded 3 certificate(s) for 3 abonneenummer(s); 1 duplicate(s); 4 refused"
     )
     assert f"same certificate: {folder / 'sub' / 'linde-copy.cer'} = {folder / 'linde.pem'}" in text
     refused = {line.split(": ", 2)[1]: line for line in text.splitlines() if "refused:" in line}
@@ -155,15 +159,17 @@ def test_list_shows_the_current_certificate_per_abonneenummer_soonest_first(
     ]  # fmt: skip
     assert lines[1].startswith("07654321 Gezondheidscen… Promedico…")
     assert "2027-01-15 2027-01-08 2026-12-18" in lines[1]
-    assert lines[2].startswith("01234567 Huisartsenprak…")
-    assert "2029-11-01 2029-10-25 2029-10-04" in lines[2]
-    assert lines[-1] == "2 abonneenummer(s); ! = latest start passed"
+    assert lines[2].startswith("03456789 Apotheek De Be…")  # the practice from the subject
+    assert lines[3].startswith("01234567 Huisartsenprak…")
+    assert "2029-11-01 2029-10-25 2029-10-04" in lines[3]
+    assert lines[-1] == "3 abonneenummer(s); ! = latest start passed"
     assert all(len(line) <= 80 for line in lines), lines
     out = io.StringIO()
     assert main(["certs", "list", "--json"], out=out) == 0
     rows = json.loads(out.getvalue())
     assert [(r["abonneenummer"], r["switch_off"], r["open_case"]) for r in rows] == [
         ("07654321", "2027-01-08", None),
+        ("03456789", "2027-12-25", None),
         ("01234567", "2029-10-25", None),
     ]
     assert rows[0]["practice"] == "Gezondheidscentrum De Hoven met een heel lange naam"
