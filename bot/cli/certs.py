@@ -23,6 +23,7 @@ from bot.certs.registry import (
     record_practice_facts,
 )
 from bot.certs.report import CertReport
+from bot.cli.cert import parse_day
 from bot.inbox.claims import steps_with_prefix
 from bot.inbox.store import Store
 from bot.plan import CertificateRecord
@@ -59,13 +60,17 @@ def add_certs_parser(
     imp.add_argument("--contacts", metavar="CSV", help="abonneenummer,practice,vendor,contact")
     lst = sub.add_parser("list", help="the current certificate per abonneenummer")
     lst.add_argument("--json", action="store_true", dest="as_json")
+    lst.add_argument(
+        "--today", type=parse_day, metavar="YYYY-MM-DD", help="the date the ! flag is judged by"
+    )
 
 
 def certs_command(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     """Run `certs import` or `certs list`."""
     today = datetime.now(amsterdam()).date()
     if args.certs_command == "list":
-        return list_certificates(store, today=today, as_json=args.as_json, out=out)
+        day = args.today or today
+        return list_certificates(store, today=day, as_json=args.as_json, out=out)
     try:
         contacts = read_contacts(Path(args.contacts)) if args.contacts else {}
         files = list(collect_files(args.paths))
