@@ -32,6 +32,8 @@ class HandlerContext:
     service_desk_project: str
     field_ids: Mapping[str, str] = field(default_factory=dict)
     certificates: Sequence[CertReport] = ()
+    unread_certificates: tuple[str, ...] = ()
+    """Names of certificate-like attachments left unread: past the per-request file limit."""
     registered: CertReport | None = None
     """The registry's current production certificate of the request's abonneenummer (file
     `registry`): the renewal deadline when no current certificate is attached."""

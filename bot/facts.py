@@ -11,7 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
-from bot.certs.attachments import read_attached_certificates
+from bot.certs.attachments import (
+    DEFAULT_MAX_FILES,
+    read_attached_certificates,
+    unread_certificates,
+)
 from bot.certs.report import CertReport
 from bot.context import HandlerContext
 from bot.events import Event
@@ -31,11 +35,12 @@ class FactSource(Protocol):
 
 @dataclass(frozen=True)
 class Scope:
-    """The projects the bot serves and how large an attachment it reads."""
+    """The projects the bot serves, how large an attachment and how many of them it reads."""
 
     service_desk_project: str
     tracking_project: str
     max_cert_bytes: int
+    max_cert_files: int = DEFAULT_MAX_FILES
     registry: Callable[[str, date], CertReport | None] | None = None
     """Looks up the current production certificate of an abonneenummer (None: no registry)."""
 
@@ -51,14 +56,20 @@ def gather_context(
 ) -> HandlerContext:
     """The handler context for one event; `field_ids` overrides what would be resolved."""
     case_property = None
-    certificates = []
+    certificates: list[CertReport] = []
+    unread: tuple[str, ...] = ()
     if source is not None:
         if event.issue_key and CASE_LABEL in event.labels and event.name == "jira:issue_updated":
             found = source.get_property(event.issue_key, CASE_PROPERTY)
             case_property = found if isinstance(found, dict) else None
         if event.attachments and _is_request(event, scope):
+            unread = unread_certificates(event, scope.max_cert_files)
             certificates = read_attached_certificates(
-                event, source, today=today, max_bytes=scope.max_cert_bytes
+                event,
+                source,
+                today=today,
+                max_bytes=scope.max_cert_bytes,
+                max_files=scope.max_cert_files,
             )
     ids = field_ids if field_ids is not None else resolve_field_ids(mappings, source)
     ctx = HandlerContext(
@@ -68,6 +79,7 @@ def gather_context(
         service_desk_project=scope.service_desk_project,
         field_ids=ids,
         certificates=certificates,
+        unread_certificates=unread,
         case_property=case_property,
     )
     if scope.registry is None or not _is_request(event, scope):

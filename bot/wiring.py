@@ -14,9 +14,9 @@ from bot.certs.registry import registered_report
 from bot.facts import Scope
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
-from bot.inbox.worker import RetrySchedule, Worker
+from bot.inbox.worker import Retention, RetrySchedule, Worker
 from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
-from bot.jira.retry import RetryPolicy
+from bot.jira.retry import RetryPolicy, within_budget
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
 from bot.processor import Processor
@@ -123,6 +123,7 @@ def build_services(
             service_desk_project=settings.service_desk_project,
             tracking_project=settings.tracking_project,
             max_cert_bytes=settings.max_cert_bytes,
+            max_cert_files=settings.max_cert_files,
             registry=lambda number, day: registered_report(store, number, day),
         ),
         today=today,
@@ -139,6 +140,13 @@ def build_services(
         ),
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
+        concurrency=settings.worker_concurrency,
+        limit_waits=within_budget,
+        call_seconds=settings.jira_timeout_seconds,
+        retention=Retention(
+            done_days=settings.retention_done_days,
+            failed_days=settings.retention_failed_days or None,
+        ),
     )
     watch = ExpiryWatch(
         store=store,

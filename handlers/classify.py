@@ -11,6 +11,7 @@ from bot.events import Event
 from bot.mappings import Kind, Mappings, Vendor
 from bot.mappings_schema import RequestTypeRule
 from bot.plan import CASE_LABEL
+from bot.textmatch import MAX_TEXT_CHARS
 from handlers.wording import TextSignals, read_signals
 
 WorkflowName = Literal["practice_change", "renewal", "question"]
@@ -149,6 +150,11 @@ def classify(event: Event, ctx: HandlerContext) -> Classification:
         generic=bool(rule and rule.generic),
     )
     label = _request_type_label(event)
+    if signals.unread_chars:
+        decide.reasons.append(
+            f"the request text is too long: only its first {MAX_TEXT_CHARS:,} characters "
+            f"were read ({signals.unread_chars:,} not read)"
+        )
     if rule is None:
         decide.reasons.append(f"request type {label} is not mapped")
     elif rule.workflow is not None and (rule.workflow != "practice_change" or rule.kind):

@@ -12,22 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.certs.deadlines import amsterdam, deactivation_date, latest_start, local_date
-from bot.certs.reader import DEFAULT_MAX_BYTES, read_certificate
-from bot.certs.registry import (
-    PracticeFacts,
-    current_certificates,
-    record_certificates,
-    record_practice_facts,
-)
-from bot.certs.report import CertReport
 from bot.cli.cert import parse_day
-from bot.inbox.claims import steps_with_prefix
-from bot.inbox.store import Store
-from bot.plan import CertificateRecord
-from bot.watch import PREFIX, case_states
+
+if TYPE_CHECKING:  # the parser is built for every command: the rest loads when it runs
+    from bot.certs.registry import PracticeFacts
+    from bot.certs.report import CertReport
+    from bot.inbox.store import Store
+    from bot.plan import CertificateRecord
 
 CSV_COLUMNS = ("abonneenummer", "practice", "vendor", "contact")
 MAX_CSV_BYTES = 16 * 1024 * 1024
@@ -67,6 +60,8 @@ def add_certs_parser(
 
 def certs_command(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     """Run `certs import` or `certs list`."""
+    from bot.certs.deadlines import amsterdam
+
     today = datetime.now(amsterdam()).date()
     if args.certs_command == "list":
         day = args.today or today
@@ -107,6 +102,8 @@ def collect_files(paths: list[str]) -> Iterator[Path]:
 
 def read_contacts(path: Path) -> dict[str, PracticeFacts]:
     """The contacts CSV by abonneenummer (header row names the columns; others are ignored)."""
+    from bot.certs.registry import PracticeFacts
+
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_CSV_BYTES + 1)
@@ -160,6 +157,9 @@ def import_files(
     store: Store, files: list[Path], contacts: dict[str, PracticeFacts], *, today: date
 ) -> ImportOutcome:
     """Read each file; record the UZI server certificates, refuse the rest with a reason."""
+    from bot.certs.registry import record_certificates, record_practice_facts
+    from bot.plan import CertificateRecord
+
     outcome = ImportOutcome()
     seen: dict[str, str] = {}
     for path in files:
@@ -201,6 +201,9 @@ def import_files(
 
 
 def _read(path: Path, today: date) -> CertReport:
+    from bot.certs.reader import DEFAULT_MAX_BYTES, read_certificate
+    from bot.certs.report import CertReport
+
     try:
         with path.open("rb") as handle:
             data = handle.read(DEFAULT_MAX_BYTES + 1)
@@ -248,6 +251,11 @@ def print_outcome(outcome: ImportOutcome, out: TextIO) -> None:
 
 def certificate_rows(store: Store) -> list[dict[str, Any]]:
     """The current certificate per abonneenummer with its dates and open case, soonest first."""
+    from bot.certs.deadlines import deactivation_date, latest_start, local_date
+    from bot.certs.registry import current_certificates
+    from bot.inbox.claims import steps_with_prefix
+    from bot.watch import PREFIX, case_states
+
     cases = case_states(steps_with_prefix(store, PREFIX))
     rows = []
     for cert in current_certificates(store):
