@@ -24,7 +24,7 @@ from bot.facts import resolve_field_ids
 from bot.inbox.claims import claim_step, complete_step, release_step, steps_with_prefix
 from bot.inbox.store import Store
 from bot.jira.errors import JiraError
-from bot.jira.gateway import JiraGateway
+from bot.jira.gateway import JiraGateway, RequestRaiser
 from bot.mappings import Mappings
 from bot.metrics import Metrics
 from bot.plan import Plan, RequestSpec
@@ -61,6 +61,8 @@ class ScanResult:
 
     watched: int = 0
     raised: int = 0
+    adopted: int = 0
+    """Open renewal requests the practice had raised itself, taken as the case."""
     tracking: int = 0
     reminders: int = 0
     priorities: int = 0
@@ -86,13 +88,17 @@ class ExpiryWatch:
     config: WatchConfig
     metrics: Metrics | None = None
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:watch")
+    raiser: RequestRaiser | None = None
+    """Finds open renewal requests a practice raised itself (adopted instead of a new one)."""
     _field_ids: dict[str, str] | None = None
     _today: date = date.min
+    _open_requests: dict[str, str] | None = None
 
     def scan(self, today: date) -> ScanResult:
         """Do every step due today (and nothing already done); never raises for one failure."""
         result = ScanResult()
         self._today = today
+        self._open_requests = None  # read again, once, by the first `open` step of this scan
         current = [w for w in (watched_of(c) for c in registry_current(self.store)) if w]
         result.watched = len(current)
         self._observe_buckets(current, today)
@@ -170,6 +176,10 @@ class ExpiryWatch:
     def _apply(self, cert: Watched, case: CaseState, step: Step) -> dict[str, object]:
         if step.name == "open":
             assert step.plan is not None
+            threshold = crossed(cert, self._today, self.config.thresholds)
+            existing = self._open_request_of(cert.abonneenummer)
+            if existing is not None:
+                return {"key": existing, "kind": "request", "threshold": threshold, "adopted": True}
             plan = self._with_field_ids(step.plan)
             spec = plan.requests[0]
             self.reconciler.apply(plan, f"watch:{cert.abonneenummer}")
@@ -179,11 +189,7 @@ class ExpiryWatch:
                 raise JiraError(0, f"request {spec.slug} was not raised")
             if raised["kind"] == "request":
                 self._hand_to_worker(str(raised["key"]))
-            return {
-                "key": raised["key"],
-                "kind": raised["kind"],
-                "threshold": crossed(cert, self._today, self.config.thresholds),
-            }
+            return {"key": raised["key"], "kind": raised["kind"], "threshold": threshold}
         assert case.key is not None
         if step.name == "closed":
             return {"key": case.key, "closed": True}
@@ -196,6 +202,22 @@ class ExpiryWatch:
         assert step.note is not None
         return {"key": case.key, "comment": self.gateway.note_on_issue(case.key, step.note)}
 
+    def _open_request_of(self, abonneenummer: str) -> str | None:
+        """An open request of the renewal type for this abonneenummer (the practice's own)."""
+        if self._open_requests is None:
+            field = self._ids().get(self.mappings.fields.abonneenummer)
+            self._open_requests = (
+                self.raiser.open_requests_by_field(self.config.request_type, field)
+                if self.raiser is not None and field
+                else {}
+            )
+        return self._open_requests.get(abonneenummer)
+
+    def _ids(self) -> dict[str, str]:
+        if self._field_ids is None:
+            self._field_ids = resolve_field_ids(self.mappings, self.gateway)
+        return self._field_ids
+
     def _hand_to_worker(self, key: str) -> None:
         """The request's own webhook is the bot's echo: queue it like an Automation re-read."""
         body = json.dumps({"issue": {"key": key}, "event": "jira:issue_created"}).encode()
@@ -205,8 +227,7 @@ class ExpiryWatch:
 
     def _with_field_ids(self, plan: Plan) -> Plan:
         """Request fields named logically (abonneenummer, practice_name) -> the site's ids."""
-        if self._field_ids is None:
-            self._field_ids = resolve_field_ids(self.mappings, self.gateway)
+        ids = self._ids()
         names = {
             "abonneenummer": self.mappings.fields.abonneenummer,
             "practice_name": self.mappings.fields.practice_name,
@@ -214,9 +235,9 @@ class ExpiryWatch:
         specs: list[RequestSpec] = []
         for spec in plan.requests:
             fields = {
-                self._field_ids[names[k]]: v
+                ids[names[k]]: v
                 for k, v in spec.fields.items()
-                if k in names and names[k] in self._field_ids
+                if k in names and names[k] in ids
             }
             specs.append(spec.model_copy(update={"fields": fields}))
         return plan.model_copy(update={"requests": tuple(specs)})
@@ -249,11 +270,13 @@ class ExpiryWatch:
     def _count(self, step: Step, outcome: dict[str, object], result: ScanResult) -> None:
         kind = step.name.split("-", 1)[0]
         if step.name == "open":
-            if outcome.get("kind") == "request":
+            if outcome.get("adopted"):
+                result.adopted += 1
+            elif outcome.get("kind") == "request":
                 result.raised += 1
             else:
                 result.tracking += 1
-            kind = f"open-{outcome.get('kind')}"
+            kind = "adopt" if outcome.get("adopted") else f"open-{outcome.get('kind')}"
         elif kind == "remind":
             result.reminders += 1
         elif kind == "priority":

@@ -107,12 +107,13 @@ def build_services(
         },
     )
     metrics = create_metrics()
+    raiser = RequestRaiser(gateway, settings.service_desk_project)
     reconciler = Reconciler(
         gateway,
         store,
         layout,
         on_effect=count_effects(metrics, on_effect or (lambda _eid: None)),
-        raiser=RequestRaiser(gateway, settings.service_desk_project),
+        raiser=raiser,
     )
     processor = Processor(
         gateway=gateway,
@@ -158,6 +159,7 @@ def build_services(
             request_type=settings.expiry_request_type or renewal_request_type(mappings),
         ),
         metrics=metrics,
+        raiser=raiser,
     )
     scheduler = Scheduler(watch.scan, today, settings.expiry_scan_seconds)
     return Services(

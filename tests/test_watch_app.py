@@ -213,3 +213,29 @@ def test_a_request_resolved_in_jira_gets_no_more_reminders(
     for day in (date(2027, 2, 1), date(2027, 2, 8), date(2027, 2, 21)):
         assert h.services.watch.scan(day).wrote() == 0
     assert fake_jira.count("GET") == reads  # the journal remembers: Jira is not asked again
+
+
+def test_a_renewal_request_the_practice_opened_itself_is_adopted_not_duplicated(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    fake_jira.add_customer("qm:linde", "linde@example.nl")
+    h = make_harness(fake_jira, tmp_path)
+    register(h)
+    own = fake_jira.seed_request(
+        summary="Certificaat vernieuwen",
+        fields={"customfield_10051": "1234567"},  # typed without the leading zero
+        reporter_account_id="qm:linde",
+        request_type=("103", "UZI-servercertificaat vernieuwen"),
+    )
+    other = fake_jira.seed_request(
+        fields={"customfield_10051": "07654321"},
+        request_type=("103", "UZI-servercertificaat vernieuwen"),
+    )
+    assert other.key != own.key
+    found = h.services.watch.scan(date(2026, 12, 31))
+    assert (found.adopted, found.raised) == (1, 0), found.lines
+    assert len(fake_jira.issues) == 2  # nothing raised
+    later = h.services.watch.scan(date(2027, 1, 25))
+    assert later.reminders == 1
+    [reminder] = [c for c in fake_jira.comments(own.key) if "Een herinnering" in c.body]
+    assert reminder.public

@@ -129,4 +129,6 @@ def test_cli_watch_once_prints_the_scan_and_exits_0(
     assert "1 agents-only issues, 0 reminders" in text
     out = io.StringIO()
     assert main(["watch", "--once", "--today", "2027-01-01"], out=out) == 0
-    assert "2 watched, 0 requests raised, 0 agents-only issues, 0 reminders" in out.getvalue()
+    assert "2 watched, 0 requests raised, 0 adopted, 0 agents-only issues, 0 reminders" in (
+        out.getvalue()
+    )

@@ -16,8 +16,9 @@ def run_watch(services: Services, *, today: date | None, out: TextIO) -> int:
         out.write(f"  {line}\n")
     out.write(
         f"expiry scan {day.isoformat()}: {found.watched} watched, {found.raised} requests "
-        f"raised, {found.tracking} agents-only issues, {found.reminders} reminders, "
-        f"{found.priorities} priorities raised, {found.newer} newer noted, {found.closed} "
-        f"closed, {found.held_elsewhere} held elsewhere, {found.failed} failed\n"
+        f"raised, {found.adopted} adopted, {found.tracking} agents-only issues, "
+        f"{found.reminders} reminders, {found.priorities} priorities raised, {found.newer} "
+        f"newer noted, {found.closed} closed, {found.held_elsewhere} held elsewhere, "
+        f"{found.failed} failed\n"
     )
     return 1 if found.failed else 0

@@ -242,6 +242,21 @@ class RequestRaiser:
             404, f"request type {wanted[:80]!r} not found in service desk {self.desk_id()}"
         )
 
+    def open_requests_by_field(self, request_type: str, field_id: str) -> dict[str, str]:
+        """Open requests of the request type by the value of one field (e.g. Abonneenummer):
+        value (digits left-padded to 8) -> the oldest such request's key."""
+        found: dict[str, str] = {}
+        for request in self.gateway.open_requests(
+            self.desk_id(), self.request_type_id(request_type)
+        ):
+            for item in request.get("requestFieldValues") or []:
+                if not isinstance(item, dict) or item.get("fieldId") != field_id:
+                    continue
+                value = str(item.get("value") or "").strip()
+                if value.isdigit() and len(value) <= 8 and request.get("issueKey"):
+                    found.setdefault(value.zfill(8), str(request["issueKey"]))
+        return found
+
     def customer_account(self, contact: str) -> str | None:
         """The accountId of a contact given as accountId or as a customer's e-mail."""
         if "@" not in contact:

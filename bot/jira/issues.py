@@ -187,6 +187,26 @@ class JiraIssues(JiraSiteReads):
             self._http.call_dict("POST", f"{SERVICEDESK_API}/request", body=body)["issueKey"]
         )
 
+    def open_requests(self, service_desk_id: str, request_type_id: str) -> list[JSONDict]:
+        """Every open request of one request type in a service desk (all pages, as an agent)."""
+        values: list[JSONDict] = []
+        while True:
+            data = self._http.call_dict(
+                "GET",
+                f"{SERVICEDESK_API}/request",
+                params={
+                    "serviceDeskId": service_desk_id,
+                    "requestTypeId": request_type_id,
+                    "requestStatus": "OPEN_REQUESTS",
+                    "start": len(values),
+                    "limit": 50,
+                },
+            )
+            page = [v for v in data.get("values") or [] if isinstance(v, dict)]
+            values += page
+            if data.get("isLastPage", True) or not page:
+                return values
+
     def desk_customers(self, service_desk_id: str, query: str) -> list[JSONDict]:
         """Customers of a service desk matching `query` (e.g. an e-mail address), first page."""
         data = self._http.call_dict(

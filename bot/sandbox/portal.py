@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.sandbox.http import JiraError, SandboxRequest, SandboxResponse, json_response
 from bot.sandbox.model import IssueState, Site
-from bot.sandbox.seed import REQUEST_TYPES, ProjectSeed
+from bot.sandbox.seed import REQUEST_TYPES, STATUSES, ProjectSeed
 from bot.sandbox.webhook import seed_issue
 
 MAX_SUMMARY = 255
@@ -70,6 +70,46 @@ def handle_create_request(site: Site, req: SandboxRequest, _: dict[str, str]) ->
     return json_response(201, _request_json(site, issue, desk, type_id))
 
 
+def handle_list_requests(site: Site, req: SandboxRequest, _: dict[str, str]) -> SandboxResponse:
+    """GET /rest/servicedeskapi/request (the agent sees every request of the desks)."""
+    desk_id, type_id = req.param("serviceDeskId"), req.param("requestTypeId")
+    state = req.param("requestStatus") or "ALL_REQUESTS"
+    if type_id and not desk_id:
+        raise JiraError.servicedesk(
+            400, "requestTypeId needs serviceDeskId.", "sd.request.type.needs.desk"
+        )
+    chosen = []
+    for issue in sorted(site.issues.values(), key=lambda i: i.seq):
+        project = site.projects.get(issue.project_key)
+        origin = issue.fields.get(REQUEST_TYPE_FIELD)
+        if project is None or not project.service_desk_id or not isinstance(origin, dict):
+            continue
+        if desk_id and project.service_desk_id != desk_id:
+            continue
+        if type_id and str((origin.get("requestType") or {}).get("id")) != type_id:
+            continue
+        status = STATUSES.get(issue.status)
+        closed = issue.resolution is not None or (status is not None and status.category == "done")
+        if (state == "OPEN_REQUESTS" and closed) or (state == "CLOSED_REQUESTS" and not closed):
+            continue
+        chosen.append((issue, project, str((origin.get("requestType") or {}).get("id"))))
+    start = max(0, req.param_int("start", 0))
+    limit = max(1, min(req.param_int("limit", 50), 100))
+    page = chosen[start : start + limit]
+    values = [_request_json(site, issue, project, rid) for issue, project, rid in page]
+    return json_response(
+        200,
+        {
+            "size": len(values),
+            "start": start,
+            "limit": limit,
+            "isLastPage": start + limit >= len(chosen),
+            "values": values,
+            "_links": {"base": f"{site.base_url}/rest/servicedeskapi", "context": ""},
+        },
+    )
+
+
 def handle_customers(site: Site, req: SandboxRequest, params: dict[str, str]) -> SandboxResponse:
     """GET /rest/servicedeskapi/servicedesk/{serviceDeskId}/customer?query= (experimental)."""
     if req.headers.get("x-experimentalapi", "").lower() != "opt-in":
@@ -122,10 +162,19 @@ def _desk(site: Site, desk_id: str) -> ProjectSeed:
 def _request_json(site: Site, issue: IssueState, desk: ProjectSeed, type_id: str) -> dict[str, Any]:
     reporter = site.user(issue.reporter_id)
     portal = f"{site.base_url}/servicedesk/customer/portal/{desk.service_desk_id}"
+    fields = [
+        {"fieldId": fid, "label": seed.name, "value": issue.fields[fid]}
+        for fid in sorted(issue.fields)
+        if fid.startswith("customfield_")
+        and fid != REQUEST_TYPE_FIELD
+        and (seed := site.field_seed(fid)) is not None
+    ]
+    summary = {"fieldId": "summary", "label": "Summary", "value": issue.fields.get("summary")}
     return {
         "issueId": issue.id,
         "issueKey": issue.key,
         "requestTypeId": type_id,
+        "requestFieldValues": [summary, *fields],
         "serviceDeskId": desk.service_desk_id,
         "reporter": {
             "accountId": reporter.account_id,

@@ -44,6 +44,7 @@ _ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", rf"/rest/servicedeskapi/request/{_I}/comment", comments.handle_sd_comment_list),
     ("POST", rf"/rest/servicedeskapi/request/{_I}/comment", comments.handle_sd_comment_post),
     ("POST", r"/rest/servicedeskapi/request", portal.handle_create_request),
+    ("GET", r"/rest/servicedeskapi/request", portal.handle_list_requests),
     ("GET", r"/rest/servicedeskapi/servicedesk", site_api.handle_service_desks),
     (
         "GET",
