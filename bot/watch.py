@@ -235,9 +235,7 @@ class ExpiryWatch:
         specs: list[RequestSpec] = []
         for spec in plan.requests:
             fields = {
-                ids[names[k]]: v
-                for k, v in spec.fields.items()
-                if k in names and names[k] in ids
+                ids[names[k]]: v for k, v in spec.fields.items() if k in names and names[k] in ids
             }
             specs.append(spec.model_copy(update={"fields": fields}))
         return plan.model_copy(update={"requests": tuple(specs)})
