@@ -93,6 +93,8 @@ class ExpiryWatch:
     _field_ids: dict[str, str] | None = None
     _today: date = date.min
     _open_requests: dict[str, str] | None = None
+    _own_keys: frozenset[str] = frozenset()
+    """Cases the watch opened for other certificates: never adopted for a newer one."""
 
     def scan(self, today: date) -> ScanResult:
         """Do every step due today (and nothing already done); never raises for one failure."""
@@ -103,6 +105,7 @@ class ExpiryWatch:
         result.watched = len(current)
         self._observe_buckets(current, today)
         cases = case_states(steps_with_prefix(self.store, PREFIX))
+        self._own_keys = frozenset(c.key for c in cases.values() if c.key)
         by_number = {w.abonneenummer: w for w in current}
         for cert in current:
             self._advance(
@@ -207,7 +210,7 @@ class ExpiryWatch:
         if self._open_requests is None:
             field = self._ids().get(self.mappings.fields.abonneenummer)
             self._open_requests = (
-                self.raiser.open_requests_by_field(self.config.request_type, field)
+                self.raiser.open_requests_by_field(self.config.request_type, field, self._own_keys)
                 if self.raiser is not None and field
                 else {}
             )

@@ -242,9 +242,11 @@ class RequestRaiser:
             404, f"request type {wanted[:80]!r} not found in service desk {self.desk_id()}"
         )
 
-    def open_requests_by_field(self, request_type: str, field_id: str) -> dict[str, str]:
+    def open_requests_by_field(
+        self, request_type: str, field_id: str, exclude: frozenset[str] = frozenset()
+    ) -> dict[str, str]:
         """Open requests of the request type by the value of one field (e.g. Abonneenummer):
-        value (digits left-padded to 8) -> the oldest such request's key."""
+        value (digits left-padded to 8) -> the oldest such request's key, `exclude` left out."""
         found: dict[str, str] = {}
         for request in self.gateway.open_requests(
             self.desk_id(), self.request_type_id(request_type)
@@ -253,8 +255,9 @@ class RequestRaiser:
                 if not isinstance(item, dict) or item.get("fieldId") != field_id:
                     continue
                 value = str(item.get("value") or "").strip()
-                if value.isdigit() and len(value) <= 8 and request.get("issueKey"):
-                    found.setdefault(value.zfill(8), str(request["issueKey"]))
+                key = request.get("issueKey")
+                if value.isdigit() and len(value) <= 8 and key and key not in exclude:
+                    found.setdefault(value.zfill(8), str(key))
         return found
 
     def customer_account(self, contact: str) -> str | None:
