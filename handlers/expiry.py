@@ -118,6 +118,7 @@ def open_step(cert: Watched, today: date, threshold: int, request_type: str) -> 
             description=_request_description(cert, today),
             on_behalf_of=cert.contact,
             fields=_request_fields(cert),
+            labels=TRACKING_LABELS,  # used if Jira refuses the request and agents take over
         )
     else:
         spec = RequestSpec(

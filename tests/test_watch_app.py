@@ -9,6 +9,7 @@ from prometheus_client import generate_latest
 
 from bot.certs.registry import record_certificates
 from bot.inbox.claims import steps_with_prefix
+from bot.jira.adf import adf_to_text
 from bot.plan import CertificateRecord
 from tests.fakejira import FakeJira
 from tests.harness import Harness, make_harness
@@ -239,3 +240,19 @@ def test_a_renewal_request_the_practice_opened_itself_is_adopted_not_duplicated(
     assert later.reminders == 1
     [reminder] = [c for c in fake_jira.comments(own.key) if "Een herinnering" in c.body]
     assert reminder.public
+
+
+def test_a_contact_jira_does_not_know_gives_an_agents_only_issue_with_the_reason(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    register(h, contact="qm:left-the-practice")  # no such customer on the site
+    register(h, number="07654321", fingerprint="dd" * 32, contact="weg@example.nl")
+    found = h.services.watch.scan(date(2026, 12, 31))
+    assert (found.tracking, found.raised, found.failed) == (2, 0, 0), found.lines
+    issues = [i for i in fake_jira.issues.values() if "uzibot-expiry" in i.fields["labels"]]
+    texts = sorted(adf_to_text(i.fields["description"]) for i in issues)
+    assert texts[0].startswith("Jira refused to raise the request on behalf of qm:left-the")
+    assert texts[1].startswith("The contact weg@example.nl is not a customer of the service")
+    assert raised_requests(fake_jira) == []
+    assert h.services.watch.scan(date(2026, 12, 31)).wrote() == 0

@@ -260,6 +260,16 @@ class RequestRaiser:
                     found.setdefault(value.zfill(8), str(key))
         return found
 
+    def _create(self, spec: RequestSpec, account: str) -> str:
+        values: dict[str, Any] = {
+            "summary": spec.summary[:SUMMARY_LIMIT],
+            "description": fit_text(spec.description),
+            **spec.fields,
+        }
+        return self.gateway.create_request(
+            self.desk_id(), self.request_type_id(spec.request_type), values, account
+        )
+
     def customer_account(self, contact: str) -> str | None:
         """The accountId of a contact given as accountId or as a customer's e-mail."""
         if "@" not in contact:
@@ -275,16 +285,31 @@ class RequestRaiser:
         if spec.on_behalf_of:
             account = self.customer_account(spec.on_behalf_of)
             if account is not None:
-                values: dict[str, Any] = {
-                    "summary": spec.summary[:SUMMARY_LIMIT],
-                    "description": fit_text(spec.description),
-                    **spec.fields,
-                }
-                key = self.gateway.create_request(
-                    self.desk_id(), self.request_type_id(spec.request_type), values, account
+                try:
+                    return RaisedRequest(self._create(spec, account), "request")
+                except JiraPermanent as exc:
+                    if exc.status != 400:
+                        raise
+                    # Nothing was created. Jira refuses a field that is not on the request
+                    # type's form, or a customer it does not know: try without the extra
+                    # fields, then fall back to an issue the agents follow up by hand.
+                    refusal = exc.message
+                if spec.fields:
+                    try:
+                        bare = spec.model_copy(update={"fields": {}})
+                        return RaisedRequest(self._create(bare, account), "request")
+                    except JiraPermanent as exc:
+                        if exc.status != 400:
+                            raise
+                        refusal = exc.message
+                note = (
+                    f"Jira refused to raise the request on behalf of {spec.on_behalf_of[:120]}: "
+                    f"{refusal[:300]}"
                 )
-                return RaisedRequest(key, "request")
-            note = f"The contact {spec.on_behalf_of[:120]} is not a customer of the service desk."
+            else:
+                note = (
+                    f"The contact {spec.on_behalf_of[:120]} is not a customer of the service desk."
+                )
         description = f"{note}\n\n{spec.description}" if note else spec.description
         ref = self.gateway.create_issue(
             {
