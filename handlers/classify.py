@@ -28,6 +28,7 @@ __all__ = [
     "normalise_abonneenummer",
     "read_request_facts",
     "read_signals",
+    "reporter_of",
     "request_text",
     "routed_classification",
 ]
@@ -65,6 +66,8 @@ class RequestFacts:
     vendors_named: tuple[str, ...]
     old_value: str | None
     new_value: str | None
+    reporter: str | None = None
+    """The account id of the request's reporter (the practice's portal account)."""
 
 
 def is_service_request(event: Event, ctx: HandlerContext) -> bool:
@@ -115,7 +118,15 @@ def read_request_facts(event: Event, ctx: HandlerContext) -> RequestFacts:
         vendors_named=tuple(v.name for v in named),
         old_value=ctx.field_text(event, names.old_value),
         new_value=ctx.field_text(event, names.new_value),
+        reporter=reporter_of(event),
     )
+
+
+def reporter_of(event: Event) -> str | None:
+    """The reporter's account id from the issue fields, None when absent."""
+    reporter = event.fields.get("reporter")
+    account = reporter.get("accountId") if isinstance(reporter, dict) else None
+    return account[:200] if isinstance(account, str) and account else None
 
 
 def normalise_abonneenummer(text: str | None) -> str | None:

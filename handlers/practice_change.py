@@ -154,6 +154,7 @@ def _case_facts(key: str, found: Classification, facts: RequestFacts) -> dict[st
         "vendor_delivery": facts.vendor.delivery if facts.vendor else None,
         "abonneenummer": facts.abonneenummer or facts.abonneenummer_input,
         "practice_name": facts.practice_name,
+        "reporter": facts.reporter,
         "old_value": facts.old_value,
         "new_value": facts.new_value,
     }

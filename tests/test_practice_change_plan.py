@@ -169,6 +169,7 @@ def test_exact_plan_for_promedico_abonneenummer(ctx: HandlerContext) -> None:
         "vendor_delivery": "self_upload",
         "abonneenummer": "01234567",
         "practice_name": "Huisartsenpraktijk De Linde",
+        "reporter": "qm:6f1c2a7e-3b54-4d0e-9a1f-000000000001:5e6f0001-1d2e-4f3a-8b9c-a1b2c3d40001",
         "old_value": "01234567",
         "new_value": "07654321",
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from bot.jira.adf import text_to_adf
 from bot.jira.errors import (
     JiraPermanent,
     JiraRetryable,
@@ -149,6 +150,11 @@ class JiraIssues(JiraSiteReads):
                 return True
         return False
 
+    def apply_transition(self, key: str, transition_id: str) -> None:
+        """Apply a transition by id (ids differ per workflow: read them with `transitions`)."""
+        body = {"transition": {"id": transition_id}}
+        self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
+
     def set_property(self, key: str, name: str, value: Any) -> None:
         """Store a JSON value as entity property `name` on the issue."""
         if value is None:
@@ -167,6 +173,11 @@ class JiraIssues(JiraSiteReads):
         """Comment on a portal request: public (the customer sees it) or an internal note."""
         path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
         return str(self._http.call_dict("POST", path, body={"body": body, "public": public})["id"])
+
+    def comment_on_issue(self, key: str, body: str) -> str:
+        """A comment on any issue through the platform API (an issue outside a service desk)."""
+        path = f"{API}/issue/{_seg(key)}/comment"
+        return str(self._http.call_dict("POST", path, body={"body": text_to_adf(body)})["id"])
 
     def request_comments(self, key: str) -> list[JSONDict]:
         """All comments (public and internal) on a portal request, every page."""

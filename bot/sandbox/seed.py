@@ -112,6 +112,8 @@ STATUSES = {
         StatusSeed("10001", "Done", "done"),
         StatusSeed("10010", "Waiting for support", "new"),
         StatusSeed("10011", "Resolved", "done"),
+        StatusSeed("10012", "Closed", "done"),
+        StatusSeed("10013", "Declined", "done"),
     )
 }
 
