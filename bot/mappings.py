@@ -56,6 +56,11 @@ class Mappings:
         self.unchanged = _phrases(self.keywords.change.unchanged)
         self.renewal_phrases = _phrases(self.keywords.renewal.phrases)
         self.question_phrases = _phrases(self.keywords.question.phrases)
+        self.question_type_phrases = _phrases(self.keywords.question.request_type_names)
+        self.question_topics = {
+            slug: tuple(_phrases(group) for group in topic.all_of)
+            for slug, topic in self.keywords.question.topics.items()
+        }
         self._vendor_keys = {squash(n): v for v in self.vendors for n in (v.name, *v.aliases)}
         self._vendor_phrases = [
             (compile_phrase(n), v) for v in self.vendors for n in (v.name, *v.aliases)

@@ -19,6 +19,7 @@ from bot.plan import (
     CaseSpec,
     CertificateRecord,
     CommentSpec,
+    LabelSpec,
     Plan,
     TransitionSpec,
 )
@@ -53,6 +54,8 @@ class Reconciler:
             self._ensure_transition(transition, delivery_id, applied)
         for record in plan.certificates:
             self._ensure_registered(record, delivery_id, applied)
+        for label in plan.labels:
+            self._ensure_label(label, delivery_id, applied)
         return applied
 
     # -- journal helpers ------------------------------------------------------
@@ -234,6 +237,15 @@ class Reconciler:
             transition.issue_key, stuck_transition_note(transition, problem)
         )
         self._done(eid, {"id": note_id}, delivery_id, applied)
+
+    def _ensure_label(self, label: LabelSpec, delivery_id: str, applied: list[str]) -> None:
+        """Add a label once (adding a label Jira already has changes nothing there either)."""
+        eid = f"label:{label.issue_key}:{label.label}"
+        rec = self._journal(eid)
+        if rec is not None and rec[0] == "done":
+            return
+        self.gateway.add_label(label.issue_key, label.label)
+        self._done(eid, {"label": label.label}, delivery_id, applied)
 
     # -- the certificate registry -------------------------------------------------------
     def _ensure_registered(

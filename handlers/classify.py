@@ -11,6 +11,7 @@ from bot.events import Event
 from bot.mappings import Kind, Mappings, Vendor
 from bot.mappings_schema import RequestTypeRule
 from bot.plan import CASE_LABEL
+from bot.textmatch import find_any, tokens
 from handlers.wording import TextSignals, read_signals
 
 WorkflowName = Literal["practice_change", "renewal", "question"]
@@ -160,7 +161,13 @@ def classify(event: Event, ctx: HandlerContext) -> Classification:
         generic=bool(rule and rule.generic),
     )
     label = _request_type_label(event)
-    if rule is None:
+    decide.attached = bool(event.attachments)
+    if rule is None and _reads_as_question(event.request_type_name, mappings):
+        decide.question_type = True
+        decide.reasons.append(
+            f"request type {label} is not mapped; its name reads as a question type"
+        )
+    elif rule is None:
         decide.reasons.append(f"request type {label} is not mapped")
     elif rule.workflow is not None and (rule.workflow != "practice_change" or rule.kind):
         what = f"{rule.workflow} ({rule.kind})" if rule.kind else rule.workflow
@@ -203,10 +210,16 @@ def _decide_by_field_or_words(
     if fixed == "practice_change":
         decide.reasons.append("the words name no kind of change")
         return decide.result(None, None, None)
+    if signals.renewal and signals.question and signals.topics and not decide.attached:
+        decide.reasons.append(
+            f"the words ask a common question ({', '.join(signals.topics)}) and ask for no "
+            "renewal (no certificate attached)"
+        )
+        return decide.result("question", None, "text")
     if signals.renewal:
         decide.reasons.append("the words ask for a certificate renewal")
         return decide.result("renewal", None, "text")
-    fallback = rule.fallback_workflow if rule else None
+    fallback = rule.fallback_workflow if rule else ("question" if decide.question_type else None)
     if fallback is not None:
         decide.reasons.append(f"no change or renewal words: request type {label} means {fallback}")
         return decide.result(_workflow(fallback), None, "request_type")
@@ -227,6 +240,8 @@ class _Decider:
 
     def __post_init__(self) -> None:
         self.reasons: list[str] = []
+        self.attached = False
+        self.question_type = False
 
     def result(
         self, workflow: WorkflowName | None, kind: Kind | None, decided_by: DecidedBy | None
@@ -250,6 +265,11 @@ def _field_kind(mappings: Mappings, value: str | None) -> Kind | None:
         return kind
     named = read_signals(value, mappings, subjects_alone=True).kinds
     return named[0] if len(named) == 1 else None
+
+
+def _reads_as_question(name: str | None, mappings: Mappings) -> bool:
+    """True when an unmapped request type's name says it is for questions ("Vraag over ...")."""
+    return bool(name) and bool(find_any(mappings.question_type_phrases, tokens(name or "")))
 
 
 def _workflow(name: str) -> WorkflowName:

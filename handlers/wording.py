@@ -19,13 +19,21 @@ CONNECTORS = frozenset({"en", "of", "de", "het", "een", "onze", "ons", "mijn", "
 UNCHANGED_REACH = 2
 
 
+TOPIC_TEXT_LIMIT = 5000
+"""Characters of a request read for common questions (a question is short; bounds the work)."""
+
+
 @dataclass(frozen=True)
 class TextSignals:
-    """What the words name: kinds of change (in KINDS order), renewal, question."""
+    """What the words name: kinds of change (in KINDS order), renewal, question, and which
+    common questions (topics, in keywords.toml order) they ask."""
 
     kinds: tuple[Kind, ...]
     renewal: bool
     question: bool
+    topics: tuple[str, ...] = ()
+    partial_topics: tuple[str, ...] = ()
+    """Topics of which some but not all word groups occur: candidates when unsure."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +49,28 @@ def read_signals(text: str, mappings: Mappings, *, subjects_alone: bool = False)
     for words in sentences(text):
         found |= _kinds_in_sentence(words, mappings, subjects_alone)
     all_words = tokens(text)
+    topics, partial = read_topics(text, mappings)
     return TextSignals(
         kinds=tuple(kind for kind in KINDS if kind in found),
         renewal=bool(find_any(mappings.renewal_phrases, all_words)),
-        question=bool(find_any(mappings.question_phrases, all_words)),
+        question="?" in text or bool(find_any(mappings.question_phrases, all_words)),
+        topics=topics,
+        partial_topics=partial,
     )
+
+
+def read_topics(text: str, mappings: Mappings) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(recognised, partly recognised) common questions of a text, in keywords.toml order."""
+    words = tokens(text[:TOPIC_TEXT_LIMIT])
+    full: list[str] = []
+    partial: list[str] = []
+    for slug, groups in mappings.question_topics.items():
+        hits = sum(1 for group in groups if find_any(group, words))
+        if hits == len(groups):
+            full.append(slug)
+        elif hits:
+            partial.append(slug)
+    return tuple(full), tuple(partial)
 
 
 def _kinds_in_sentence(

@@ -180,6 +180,10 @@ class JiraGateway(JiraIssues):
         if fields:
             self.edit_issue(key, fields)
 
+    def add_label(self, key: str, label: str) -> None:
+        """Add one label to an issue, keeping the labels it has."""
+        self.edit_issue_ops(key, {"labels": [{"add": label}]})
+
     def comment(self, request_key: str, body: str, *, public: bool) -> str:
         """Comment on a portal request (public or internal note); the new comment's id."""
         return self.comment_on_request(request_key, body, public=public)

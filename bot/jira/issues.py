@@ -135,6 +135,10 @@ class JiraIssues(JiraSiteReads):
         """Set field values on an issue."""
         self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"fields": dict(fields)})
 
+    def edit_issue_ops(self, key: str, update: Mapping[str, Any]) -> None:
+        """Edit an issue with update operations (e.g. {"labels": [{"add": "x"}]})."""
+        self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"update": dict(update)})
+
     def transitions(self, key: str) -> list[JSONDict]:
         """The transitions available on the issue now."""
         data = self._http.call_dict("GET", f"{API}/issue/{_seg(key)}/transitions")

@@ -161,6 +161,7 @@ REQUEST_TYPES = (
     ("103", "UZI-servercertificaat vernieuwen"),
     ("104", "Vraag stellen"),
     ("105", "Overig"),
+    ("106", "Vragen over DigiD"),
 )
 
 VENDORS = (
