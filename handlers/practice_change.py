@@ -135,6 +135,8 @@ def template_values(
         "problems": tuple(c(problem) for problem in problems(found, facts, mappings)),
         "tracking_key": a(TRACKING_KEY_TOKEN),
         "fields": field_labels(mappings, view),
+        "upload_vendors": tuple(c(v.name) for v in mappings.vendors if v.delivery == "self_upload"),
+        "sending_vendors": tuple(c(v.name) for v in mappings.vendors if v.delivery == "vendor"),
     }
 
 

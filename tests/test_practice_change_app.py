@@ -115,7 +115,7 @@ def test_each_kind_and_vendor_gives_the_exact_case(
     assert KIND_WORDS[kind] in public
     assert "DICTU" in public and "DigiD" in public
     if vendor == "Bricks":
-        assert "Voor Bricks is er helaas geen andere manier om in te loggen" in public
+        assert "Met Bricks is er helaas geen andere manier om in te loggen" in public
         assert "gebruikersnaam en wachtwoord" not in public
     else:
         assert "gebruikersnaam en wachtwoord" in public

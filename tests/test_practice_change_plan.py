@@ -201,7 +201,8 @@ def test_exact_plan_for_promedico_abonneenummer(ctx: HandlerContext) -> None:
 
 def test_vendor_delivered_certificate_needs_nothing_from_the_practice(ctx: HandlerContext) -> None:
     _, ack, _ = parts(plan_for("practice_change-abonneenummer-cgm-huisarts", ctx))
-    assert "vraagt u aan bij CGM Huisarts. CGM Huisarts stuurt het daarna rechtstreeks" in ack.body
+    said = "vraagt u aan samen met CGM Huisarts. CGM Huisarts stuurt het daarna rechtstreeks"
+    assert said in ack.body
     assert "Opslaan en afronden" not in ack.body and "DigiD Aanvragen*.\n" not in ack.body
 
 
