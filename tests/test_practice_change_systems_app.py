@@ -53,7 +53,7 @@ def test_reply_names_the_system_and_what_it_means(
         assert "Bricks" not in text
     # 2. How new patients are linked meanwhile.
     if system == "Bricks":
-        assert "nieuwe patiënten koppelen kan pas weer als de koppeling weer aan staat" in text
+        assert "nieuwe patiënten koppelen kan pas weer zodra de koppeling aan staat" in text
     else:
         assert f"oude koppelmethode via {system}" in text
         assert "*Help* en daarna *Handleiding*" in text

@@ -192,9 +192,9 @@ def test_the_practices_own_case_replaces_the_generic_check(ctx: HandlerContext) 
     assert plan is not None
     [answer] = public_of(plan)
     assert "*Uw aanvraag UZO-431*" in answer
-    assert "op 2 november 2026 hebben ontvangen" in answer
-    assert "* Nieuw certificaat bij ons binnen: gedaan (20 november 2026)" in answer
-    assert "* Controle door DICTU: nog niet gedaan" in answer
+    assert "hebben wij op 2 november 2026 ontvangen" in answer
+    assert "* Nieuw certificaat ontvangen: klaar (20 november 2026)" in answer
+    assert "* Controle door DICTU: nog niet klaar" in answer
     assert "rond 11 december 2026 klaar" in answer  # three weeks after the certificate came
     assert "op 29 december 2026 nog niet klaar" in answer
     assert "Kijk op uw patiëntenportaal" not in answer  # no generic self-check
@@ -296,8 +296,8 @@ def test_same_question_with_an_open_renewal_case_gets_that_case(
     [answer] = fake_jira.comments(key, public=True)
     text = str(answer.body)
     assert f"*Uw aanvraag {renewal}*" in text
-    assert re.search(r"Nieuw certificaat bij ons binnen: gedaan \(\d+ \w+ 2026\)", text)
-    assert "Controle door DICTU: nog niet gedaan" in text
+    assert re.search(r"Nieuw certificaat ontvangen: klaar \(\d+ \w+ 2026\)", text)
+    assert "Controle door DICTU: nog niet klaar" in text
     assert "Kijk op uw patiëntenportaal" not in text
     assert fake_jira.links(key) == []  # still no case for the question
 
