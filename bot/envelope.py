@@ -197,3 +197,14 @@ def _str(raw: Any) -> str | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)
     return None
+
+
+def with_current_issue(payload: Any, issue: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its `issue` object completed by the issue as GET /issue returned it.
+
+    Comment events and Automation requests carry only a few issue fields; the REST shape of
+    an issue (key, id, fields) is the webhook's shape, so the parser reads either.
+    """
+    merged = dict(_dict(payload))
+    merged["issue"] = {**_dict(merged.get("issue")), **issue}
+    return merged

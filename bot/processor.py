@@ -10,7 +10,7 @@ from datetime import date
 
 from bot.catalog import is_handled
 from bot.context import HandlerContext
-from bot.envelope import parse_automation_payload, parse_jira_envelope
+from bot.envelope import parse_automation_payload, parse_jira_envelope, with_current_issue
 from bot.events import Event
 from bot.facts import KnownCaseSource, Scope, gather_context
 from bot.inbox.store import Delivery
@@ -58,8 +58,7 @@ class Processor:
         issue = self.gateway.get_issue(event.issue_key)
         if issue is None:
             return event
-        payload = json.loads(delivery.body)
-        payload["issue"] = {**payload.get("issue", {}), **issue}
+        payload = with_current_issue(json.loads(delivery.body), issue)
         refreshed = self.event_of_payload(payload, delivery)
         return refreshed.model_copy(
             update={"actor_account_id": event.actor_account_id, "actor_type": event.actor_type}

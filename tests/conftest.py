@@ -7,8 +7,18 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from tests.fakejira import FakeJira
+from tests.fakejira import SPEC_DIR, FakeJira, official_spec_available
 from tests.harness import close_open_stores
+
+
+def pytest_report_header() -> list[str]:
+    """Say which Jira OpenAPI documents the fake Jira checks requests against."""
+    if official_spec_available():
+        return [f"Jira OpenAPI checks: the official documents in {SPEC_DIR}"]
+    return [
+        f"Jira OpenAPI checks: the committed cut in {SPEC_DIR} "
+        "(../shared/jira-openapi not found; the full-document checks are skipped)"
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,10 @@
-"""FakeJira: the sandbox Jira behind `responses`, every request checked against the OpenAPI docs."""
+"""FakeJira: the sandbox Jira behind `responses`, every request checked against the OpenAPI docs.
+
+The checks use the official documents in ../shared/jira-openapi where they are beside the
+project, else the committed cut of them in tests/fixtures/jira-openapi (the operations the
+sandbox serves, with their schemas; see tests/jira_spec_subset.py), so a plain clone checks
+every request the bot makes too.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +24,20 @@ from referencing.jsonschema import DRAFT4
 
 from bot.sandbox.site import JiraSandbox, SandboxResponse
 
-SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "jira-openapi"
+OFFICIAL_SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "jira-openapi"
+SUBSET_SPEC_DIR = Path(__file__).resolve().parent / "fixtures" / "jira-openapi"
 SPEC_FILES = {
     "/rest/api/3/": "jira-platform-v3.json",
     "/rest/servicedeskapi/": "jira-servicemanagement.json",
 }
+
+
+def official_spec_available() -> bool:
+    """True when the official OpenAPI documents are beside the project (../shared)."""
+    return all((OFFICIAL_SPEC_DIR / name).is_file() for name in SPEC_FILES.values())
+
+
+SPEC_DIR = OFFICIAL_SPEC_DIR if official_spec_available() else SUBSET_SPEC_DIR
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 # Statuses any operation may answer (auth, throttling, outages) even when a doc omits them.
 GENERIC_STATUSES = frozenset({401, 403, 429, 500, 502, 503, 504})
@@ -63,10 +78,22 @@ def _registry(name: str, spec_dir: Path) -> Registry:
 
 
 @functools.cache
+def _path_methods(name: str, spec_dir: Path) -> dict[str, frozenset[str]]:
+    """Every documented path template with its methods (a cut document lists them apart)."""
+    doc = load_spec(name, spec_dir)
+    listed = doc.get("x-path-methods")
+    if listed is not None:
+        return {t: frozenset(methods) for t, methods in listed.items()}
+    return {
+        t: frozenset(m for m in item if m.upper() in METHODS) for t, item in doc["paths"].items()
+    }
+
+
+@functools.cache
 def _routes(name: str, spec_dir: Path) -> dict[int, list[tuple[re.Pattern[str], str, int]]]:
     """Path templates by segment count: (pattern, template, number of literal segments)."""
     out: dict[int, list[tuple[re.Pattern[str], str, int]]] = {}
-    for template in load_spec(name, spec_dir)["paths"]:
+    for template in _path_methods(name, spec_dir):
         segments = template.strip("/").split("/")
         regex = "/".join("[^/]+" if s.startswith("{") else re.escape(s) for s in segments)
         literal = sum(1 for s in segments if not s.startswith("{"))
@@ -90,6 +117,7 @@ def find_operation(
     if name is None:
         return f"no OpenAPI document covers {path} (only /rest/api/3 and /rest/servicedeskapi)"
     paths = load_spec(name, spec_dir)["paths"]
+    methods = _path_methods(name, spec_dir)
     segments = path.strip("/").split("/")
     candidates = [
         template
@@ -99,9 +127,16 @@ def find_operation(
     if not candidates:
         return f"{path} is not a path in {name}"
     for template in candidates:
-        operation = paths[template].get(method.lower())
-        if operation is not None:
-            return name, template, operation
+        if method.lower() not in methods[template]:
+            continue
+        operation = paths.get(template, {}).get(method.lower())
+        if operation is None:
+            return (
+                f"{method} {template} is documented in {name} but not in the committed cut "
+                f"{spec_dir}: serve it in bot/sandbox/routes.py and run "
+                "`python -m tests.jira_spec_subset` beside ../shared"
+            )
+        return name, template, operation
     return f"{method} is not documented for {candidates[0]} in {name}"
 
 

@@ -145,3 +145,53 @@ def test_no_file_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as stopped:
         make_parser().parse_args(["cert"])
     assert stopped.value.code == 2
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "bot" / "examples"
+EXAMPLE = str(EXAMPLES / "servercertificaat.crt")
+EXAMPLE_CA = str(EXAMPLES / "example-ca.pem")
+
+
+def test_the_bundled_example_is_never_ok_next_to_a_failed_signature() -> None:
+    code, text = run([EXAMPLE])
+    (report,) = json.loads(text)
+    assert (code, report["verdict"], report["chain_verified"]) == (0, "ok", None)
+    assert report["issuer"] == "uzibot Example Server CA G1"
+    assert report["problems"] == [
+        "The issuer 'uzibot Example Server CA G1' is not one of the shipped UZI CA "
+        "certificates, so the chain could not be checked."
+    ]
+    code, text = run([EXAMPLE], as_json=False)
+    assert "chain_verified        not checked" in text.splitlines()
+
+
+def test_the_bundled_example_verifies_against_the_bundled_example_ca() -> None:
+    args = make_parser().parse_args(
+        ["cert", EXAMPLE, "--ca", EXAMPLE_CA, "--today", "2026-06-01", "--json"]
+    )
+    out = io.StringIO()
+    assert cert_command(args, out) == 0
+    (report,) = json.loads(out.getvalue())
+    assert (report["verdict"], report["chain_verified"], report["problems"]) == ("ok", True, [])
+    assert (report["abonneenummer"], report["deactivation_date"]) == ("07654321", "2027-02-22")
+
+
+def test_the_example_ca_vouches_only_for_its_own_certificates(good: Path) -> None:
+    args = make_parser().parse_args(["cert", str(good), "--ca", EXAMPLE_CA, "--json"])
+    out = io.StringIO()
+    assert cert_command(args, out) == 0
+    assert json.loads(out.getvalue())[0]["chain_verified"] is None
+
+
+@pytest.mark.parametrize(
+    ("ca", "message"),
+    [("missing.pem", "cannot read"), ("README.md", "no PEM certificate in")],
+)
+def test_a_bad_ca_file_is_a_usage_error(
+    ca: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(Path(__file__).resolve().parents[1] / ca)
+    with pytest.raises(SystemExit) as stopped:
+        make_parser().parse_args(["cert", EXAMPLE, "--ca", path])
+    assert stopped.value.code == 2
+    assert f"argument --ca: {message}" in capsys.readouterr().err

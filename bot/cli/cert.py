@@ -9,6 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from cryptography import x509
+
 from bot.certs.deadlines import amsterdam
 from bot.certs.reader import DEFAULT_MAX_BYTES, read_certificate
 from bot.certs.report import CertReport
@@ -37,6 +39,9 @@ TEXT_FIELDS = (
     "contains_private_key",
 )
 
+# Shown even when empty: the verdict, and whether the chain was checked (None: it could not be).
+ALWAYS_SHOWN = frozenset({"verdict", "chain_verified"})
+
 
 def run_cert(
     files: list[str],
@@ -46,9 +51,13 @@ def run_cert(
     today: date,
     max_bytes: int,
     out: TextIO,
+    trust: tuple[x509.Certificate, ...] | None = None,
 ) -> int:
-    """Read each file, print the reports; 0 when every verdict is ok, else 1."""
-    reports = [_read_file(name, abonneenummer, today, max_bytes) for name in files]
+    """Read each file, print the reports; 0 when every verdict is ok, else 1.
+
+    `trust` replaces the shipped UZI CA certificates (`--ca`), e.g. for a test hierarchy.
+    """
+    reports = [_read_file(name, abonneenummer, today, max_bytes, trust) for name in files]
     if as_json:
         json.dump([report.model_dump(mode="json") for report in reports], out, indent=2)
         out.write("\n")
@@ -57,7 +66,13 @@ def run_cert(
     return 0 if reports and all(report.verdict == "ok" for report in reports) else 1
 
 
-def _read_file(name: str, abonneenummer: str | None, today: date, max_bytes: int) -> CertReport:
+def _read_file(
+    name: str,
+    abonneenummer: str | None,
+    today: date,
+    max_bytes: int,
+    trust: tuple[x509.Certificate, ...] | None,
+) -> CertReport:
     try:
         with Path(name).open("rb") as handle:
             data = handle.read(max_bytes + 1)  # one byte more tells that it is too large
@@ -69,7 +84,7 @@ def _read_file(name: str, abonneenummer: str | None, today: date, max_bytes: int
             problems=(f"The file could not be opened: {reason}.",),
         )
     return read_certificate(
-        data, name, today=today, abonneenummer=abonneenummer, max_bytes=max_bytes
+        data, name, today=today, abonneenummer=abonneenummer, max_bytes=max_bytes, trust=trust
     )
 
 
@@ -81,7 +96,7 @@ def format_report(report: CertReport) -> str:
     lines += [
         f"{field:<{width}}  {_show(values[field])}"
         for field in TEXT_FIELDS
-        if values[field] is not None or field == "verdict"
+        if values[field] is not None or field in ALWAYS_SHOWN
     ]
     if report.problems:
         lines.append(f"{'problems':<{width}}  - {report.problems[0]}")
@@ -92,7 +107,7 @@ def format_report(report: CertReport) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return "not checked" if value is None else str(value)
 
 
 def parse_day(text: str) -> date:
@@ -103,10 +118,22 @@ def parse_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {text!r}") from None
 
 
+def parse_ca_file(text: str) -> tuple[x509.Certificate, ...]:
+    """argparse type for --ca: a readable PEM file holding at least one certificate."""
+    try:
+        certs = tuple(x509.load_pem_x509_certificates(Path(text).read_bytes()))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {reason}") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"no PEM certificate in {text}") from None
+    return certs
+
+
 def add_cert_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
-    """Define `cert FILE... [--json] [--abonneenummer N] [--today YYYY-MM-DD]`.
+    """Define `cert FILE... [--json] [--abonneenummer N] [--today YYYY-MM-DD] [--ca PEM]`.
 
     The parser's default `func` is `cert_command(args, out=sys.stdout) -> int`.
     """
@@ -120,6 +147,12 @@ def add_cert_parser(
     parser.add_argument("--abonneenummer", metavar="N", help="the expected abonneenummer")
     parser.add_argument(
         "--today", type=parse_day, metavar="YYYY-MM-DD", help="the date to judge by"
+    )
+    parser.add_argument(
+        "--ca",
+        type=parse_ca_file,
+        metavar="PEM",
+        help="trust the CA certificates in this PEM file instead of the shipped UZI CAs",
     )
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help=argparse.SUPPRESS)
     parser.set_defaults(func=cert_command)
@@ -135,4 +168,5 @@ def cert_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         today=args.today or datetime.now(amsterdam()).date(),
         max_bytes=args.max_bytes,
         out=out or sys.stdout,
+        trust=args.ca,
     )

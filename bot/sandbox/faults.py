@@ -114,11 +114,3 @@ class FaultQueue:
                     self._faults.remove(fault)
                 return fault
         return None
-
-    def pending(self) -> list[Fault]:
-        """Faults not yet used up."""
-        return list(self._faults)
-
-    def clear(self) -> None:
-        """Drop every pending fault."""
-        self._faults.clear()

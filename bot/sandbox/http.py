@@ -152,8 +152,3 @@ def json_response(
     """A JSON answer with Jira's content type."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     return SandboxResponse(status, {"Content-Type": JSON_TYPE, **(headers or {})}, body)
-
-
-def empty_response(status: int = 204) -> SandboxResponse:
-    """An answer without a body (204, or 201 for issueLink)."""
-    return SandboxResponse(status, {}, b"")

@@ -13,7 +13,6 @@ from bot.sandbox.http import ISSUE_NOT_FOUND, JiraError
 from bot.sandbox.seed import (
     ISSUE_TYPES,
     PRIORITIES,
-    STATUSES,
     WORKFLOWS,
     FieldSeed,
     IssueTypeSeed,
@@ -110,7 +109,6 @@ class Site:
     links: list[LinkState] = field(default_factory=list)
     attachments: dict[str, AttachmentState] = field(default_factory=dict)
     key_counters: dict[str, int] = field(default_factory=dict)
-    request_no: int = 0
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(10000))
     _object_ids: Iterator[int] = field(default_factory=lambda: itertools.count(20000))
     _seq: Iterator[int] = field(default_factory=itertools.count)
@@ -221,11 +219,6 @@ class Site:
     def touch(self, issue: IssueState) -> None:
         """Mark an issue updated now."""
         issue.updated = self.now()
-
-
-def status_known(name: str) -> bool:
-    """True when a status name is one of the seeded workflow statuses."""
-    return name in STATUSES
 
 
 def priority_by(name: str | None = None, id_: str | None = None) -> str | None:

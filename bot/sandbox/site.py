@@ -103,7 +103,6 @@ class JiraSandbox:
         return response
 
     def _dispatch(self, req: SandboxRequest) -> SandboxResponse:
-        self.site.request_no += 1
         if not url_in_site(req.url, self.base_url):
             return json_response(404, {"errorMessages": [f"Not this site: {req.url}"]})
         if not self._authorised(req.headers.get("authorization", "")):
@@ -155,14 +154,6 @@ class JiraSandbox:
             fault = Fault.http(status, dict(headers), body)
         with self._lock:
             self._faults.push(fault)
-
-    def pending_faults(self) -> list[Fault]:
-        """Faults not consumed yet."""
-        return self._faults.pending()
-
-    def clear_faults(self) -> None:
-        """Drop pending faults."""
-        self._faults.clear()
 
     # --- seeding -----------------------------------------------------------------------------
 
