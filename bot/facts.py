@@ -93,7 +93,12 @@ def gather_context(
             certificates = read_attached_certificates(
                 event, source, today=today, max_bytes=scope.max_cert_bytes
             )
-        if cases is not None and _is_request(event, scope) and CASE_LABEL not in event.labels:
+        if (
+            cases is not None
+            and event.name == "jira:issue_created"
+            and _is_request(event, scope)
+            and CASE_LABEL not in event.labels
+        ):
             known = known_cases(event, mappings, ids, source, cases)
     return HandlerContext(
         mappings=mappings,

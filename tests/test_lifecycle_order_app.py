@@ -201,3 +201,19 @@ def test_no_resolving_transition_is_noted_retried_parked_and_never_claimed(
     assert fake_jira.issue(key).status == "Resolved"
     assert steps_told(h, key) == list(RENEWAL_STEPS)
     assert fake_jira.issue(tracking).status == "Done"
+
+
+def test_tracking_issue_that_cannot_close_keeps_the_request_open(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    fake_jira.set_transitions("task", (TransitionSeed("21", "Start", "In Progress", ("To Do",)),))
+    h = make_harness(fake_jira, tmp_path)
+    key, tracking, subs = _renewal(h)
+    for index, sub in enumerate(subs):
+        deliver(h, finish(h, sub), f"done-{index}")
+    # The note is on the tracking issue (a platform comment: it is no portal request).
+    [stuck] = [str(c.body) for c in fake_jira.comments(tracking) if "could not move" in str(c.body)]
+    assert "tracking_done_transition" in stuck
+    assert fake_jira.issue(key).status == "Waiting for support"  # not resolved before the case
+    assert steps_told(h, key) == list(RENEWAL_STEPS[:-1])
+    assert h.services.store.effect(f"transition:{tracking}:lifecycle:tracking_done") is None
