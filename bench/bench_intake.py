@@ -66,16 +66,20 @@ def wait_up(port: int) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
+# Delivery ids are "<run tag>-<counter>": each wrk run (warm-up, measurement) gets its own tag,
+# so no id repeats across runs. (The old script reused its warm-up's ids: math.random is not
+# seeded in wrk, so every run drew the same sequence and a quarter of the measured requests
+# were cheap duplicate answers.)
 LUA = """
 counter = 0
 local body = io.open("{body}", "rb"):read("*a")
+local tag = "{tag}"
 request = function()
   counter = counter + 1
   local headers = {{}}
   headers["Content-Type"] = "application/json"
   headers["X-Hub-Signature"] = "{sig}"
-  local id = "bench-" .. {prefix} .. "-" .. counter .. "-" .. math.random(1, 1e9)
-  headers["X-Atlassian-Webhook-Identifier"] = id
+  headers["X-Atlassian-Webhook-Identifier"] = tag .. "-" .. counter
   return wrk.format("POST", "/webhooks/jira", headers, body)
 end
 """
@@ -162,14 +166,15 @@ def main() -> int:
     )
     results = {}
     for name, factory in (("bare endpoint", "bare_app"), ("uzibot intake", "real_app")):
-        script = work / f"{factory}.lua"
-        script.write_text(LUA.format(body=work / "body.json", sig=sig, prefix=f'"{factory}"'))
+        warm, measure = work / f"{factory}-warm.lua", work / f"{factory}.lua"
+        for script, tag in ((warm, f"warm-{factory}"), (measure, f"run-{factory}")):
+            script.write_text(LUA.format(body=work / "body.json", sig=sig, tag=tag))
         port = free_port()
         proc = serve(factory, port, env)
         try:
             wait_up(port)
-            run_wrk(port, script, 2, args.connections)  # warm-up
-            results[name] = run_wrk(port, script, args.seconds, args.connections)
+            run_wrk(port, warm, 2, args.connections)
+            results[name] = run_wrk(port, measure, args.seconds, args.connections)
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -13,7 +16,7 @@ def real_app() -> FastAPI:
     from bot.wiring import build_services
 
     settings = load_settings()
-    return create_app(settings, build_services(settings), run_worker=False)
+    return create_app(settings, build_services(settings))
 
 
 def bare_app() -> FastAPI:
@@ -26,3 +29,38 @@ def bare_app() -> FastAPI:
         return JSONResponse({"status": "accepted"}, status_code=202)
 
     return app
+
+
+class ThreadWorker:
+    """The layout before issue 10: the worker as a thread in the intake's process."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(
+            target=worker.run_forever, args=(self.stopping,), name="uzibot-worker", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the thread."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop it (bounded)."""
+        self.stopping.set()
+        self.thread.join(timeout=10)
+
+    def is_alive(self) -> bool:
+        """The worker's own liveness."""
+        return bool(self.worker.is_alive())
+
+
+def thread_worker_app() -> FastAPI:
+    """The real app with the worker as a thread beside the event loop (the old `serve`)."""
+    from bot.app import create_app
+    from bot.settings import load_settings
+    from bot.wiring import build_services
+
+    settings = load_settings()
+    services = build_services(settings)
+    return create_app(settings, services, worker=ThreadWorker(services.worker))

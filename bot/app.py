@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,8 +23,23 @@ from bot.settings import Settings
 from bot.wiring import Services
 
 
-def create_app(settings: Settings, services: Services, *, run_worker: bool = False) -> FastAPI:
-    """Build the HTTP app; with `run_worker` the worker thread runs beside it (`uzibot serve`)."""
+class WorkerRunner(Protocol):
+    """A worker started and stopped with the app (`uzibot serve` runs it in its own process)."""
+
+    def start(self) -> None:
+        """Start the worker."""
+
+    def stop(self) -> None:
+        """Stop it and wait (bounded) until it stopped."""
+
+    def is_alive(self) -> bool:
+        """True while it runs and its loops beat."""
+
+
+def create_app(
+    settings: Settings, services: Services, *, worker: WorkerRunner | None = None
+) -> FastAPI:
+    """Build the HTTP app; `worker` is started and stopped with it and reported by /readyz."""
     cfg = IntakeConfig(
         writer=InboxWriter(services.store),
         metrics=services.metrics,
@@ -34,7 +49,6 @@ def create_app(settings: Settings, services: Services, *, run_worker: bool = Fal
     )
     jira_auth = jira_authenticator(cfg)
     automation_auth = automation_authenticator(cfg)
-    stop = threading.Event()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,16 +56,11 @@ def create_app(settings: Settings, services: Services, *, run_worker: bool = Fal
         # full collections stay short (they caused 50+ ms tail latency on the intake).
         gc.collect()
         gc.freeze()
-        thread = None
-        if run_worker:
-            thread = threading.Thread(
-                target=services.worker.run_forever, args=(stop,), name="uzibot-worker", daemon=True
-            )
-            thread.start()
+        if worker is not None:
+            worker.start()
         yield
-        stop.set()
-        if thread is not None:
-            thread.join(timeout=10)
+        if worker is not None:
+            worker.stop()
 
     app = FastAPI(title="uzibot", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -70,7 +79,7 @@ def create_app(settings: Settings, services: Services, *, run_worker: bool = Fal
     @app.get("/readyz")
     async def readyz() -> Response:
         store_ok = services.store.ping()
-        worker_ok = services.worker.is_alive() if run_worker else True
+        worker_ok = worker.is_alive() if worker is not None else True
         status = 200 if store_ok and worker_ok else 503
         return JSONResponse({"store": store_ok, "worker": worker_ok}, status_code=status)
 

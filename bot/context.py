@@ -58,6 +58,8 @@ class HandlerContext:
     service_desk_project: str
     field_ids: Mapping[str, str] = field(default_factory=dict)
     certificates: Sequence[CertReport] = ()
+    unread_certificates: tuple[str, ...] = ()
+    """Names of certificate-like attachments left unread: past the per-request file limit."""
     case_property: Mapping[str, Any] | None = None
     """The `uzibot` entity property of the event's issue, read for the bot's own sub-tasks
     and tracking issues (their webhooks carry no properties)."""

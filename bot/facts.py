@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from bot.certs.attachments import read_attached_certificates
+from bot.certs.attachments import (
+    DEFAULT_MAX_FILES,
+    read_attached_certificates,
+    unread_certificates,
+)
+from bot.certs.report import CertReport
 from bot.context import HandlerContext, KnownCase, StepState
 from bot.events import Event
 from bot.jira.gateway import SubtaskState, TrackingState
@@ -60,11 +65,12 @@ class KnownCaseSource(Protocol):
 
 @dataclass(frozen=True)
 class Scope:
-    """The projects the bot serves and how large an attachment it reads."""
+    """The projects the bot serves, how large an attachment and how many of them it reads."""
 
     service_desk_project: str
     tracking_project: str
     max_cert_bytes: int
+    max_cert_files: int = DEFAULT_MAX_FILES
 
 
 def gather_context(
@@ -81,7 +87,8 @@ def gather_context(
     case_property = None
     case_steps = None
     known: list[KnownCase] = []
-    certificates = []
+    certificates: list[CertReport] = []
+    unread: tuple[str, ...] = ()
     ids = field_ids if field_ids is not None else resolve_field_ids(mappings, source)
     if source is not None:
         if event.issue_key and CASE_LABEL in event.labels and event.name == "jira:issue_updated":
@@ -90,8 +97,13 @@ def gather_context(
             if case_property is not None and event.is_subtask and _status_changed(event):
                 case_steps = read_case_steps(source, _tracking_key(case_property, event))
         if event.attachments and _is_request(event, scope):
+            unread = unread_certificates(event, scope.max_cert_files)
             certificates = read_attached_certificates(
-                event, source, today=today, max_bytes=scope.max_cert_bytes
+                event,
+                source,
+                today=today,
+                max_bytes=scope.max_cert_bytes,
+                max_files=scope.max_cert_files,
             )
         if (
             cases is not None
@@ -107,6 +119,7 @@ def gather_context(
         service_desk_project=scope.service_desk_project,
         field_ids=ids,
         certificates=certificates,
+        unread_certificates=unread,
         case_property=case_property,
         case_steps=case_steps,
         known_cases=tuple(known),

@@ -12,7 +12,7 @@ from bot import mappings_schema as m
 from bot.mappings_schema import Kind, KindDef, SubTaskDef, Vendor, Workflow
 from bot.markup import PlainLine
 from bot.templating import build_environment, compile_all, render_line, render_text
-from bot.textmatch import Phrase, compile_phrase, find_phrase, squash, tokens
+from bot.textmatch import Phrase, PhraseIndex, bound_text, compile_phrase, squash, tokens
 
 __all__ = ["KINDS", "Kind", "Mappings", "MappingsError", "Vendor", "load_mappings"]
 
@@ -65,6 +65,27 @@ class Mappings:
         self._vendor_phrases = [
             (compile_phrase(n), v) for v in self.vendors for n in (v.name, *v.aliases)
         ]
+        self._vendor_index = PhraseIndex(phrase for phrase, _ in self._vendor_phrases)
+        self.sentence_index = PhraseIndex(
+            phrase
+            for group in (
+                *self.kind_subjects.values(),
+                *self.kind_phrases.values(),
+                self.change_before,
+                self.change_after,
+                self.negators,
+                self.unchanged,
+            )
+            for phrase in group
+        )
+        """Every phrase read per sentence (kinds, change words), for one pass per sentence."""
+        topic_phrases = (
+            phrase for groups in self.question_topics.values() for g in groups for phrase in g
+        )
+        self.text_index = PhraseIndex(
+            (*self.renewal_phrases, *self.question_phrases, *topic_phrases)
+        )
+        """Renewal and question words, read over the whole text."""
 
     def field_names(self) -> tuple[str, ...]:
         """The display names of the request fields, for the worker to resolve to ids."""
@@ -109,9 +130,13 @@ class Mappings:
         return self._vendor_keys.get(squash(text))
 
     def vendors_in_text(self, text: str | None) -> tuple[Vendor, ...]:
-        """Every vendor named in free text, as whole words, in the vendors.toml order."""
-        words = tokens(text or "")
-        found = {v.name for phrase, v in self._vendor_phrases if find_phrase(phrase, words)}
+        """Every vendor named in free text, as whole words, in the vendors.toml order.
+
+        Reads at most the first MAX_TEXT_CHARS characters (bot.textmatch.bound_text).
+        """
+        words = tokens(bound_text(text or "")[0])
+        hits = self._vendor_index.scan(words)
+        found = {v.name for phrase, v in self._vendor_phrases if phrase in hits}
         return tuple(v for v in self.vendors if v.name in found)
 
     def find_vendor_in_text(self, text: str | None) -> Vendor | None:

@@ -42,8 +42,12 @@ class Settings(BaseSettings):
     bot_account_id: str = ""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_cert_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_cert_files: int = Field(default=10, ge=1, le=100)
     lease_seconds: float = Field(default=300.0, gt=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_concurrency: int = Field(default=8, ge=1, le=64)
+    retention_done_days: float = Field(default=14.0, gt=0)
+    retention_failed_days: float = Field(default=90.0, ge=0)
     worker_max_attempts: int = Field(default=25, ge=1)
     worker_backoff_base_seconds: float = Field(default=30.0, gt=0)
     worker_backoff_cap_seconds: float = Field(default=6 * 3600.0, gt=0)
@@ -80,6 +84,9 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if not self.tracking_project:
             self.tracking_project = self.service_desk_project
+        if self.lease_seconds < 2 * self.jira_timeout_seconds:
+            # A Jira call only starts with at least its timeout left on the lease.
+            raise ValueError("LEASE_SECONDS must be at least twice JIRA_TIMEOUT_SECONDS")
         return self
 
     def webhook_secrets(self) -> list[bytes]:

@@ -14,9 +14,9 @@ from bot.facts import Scope
 from bot.inbox.cases import CaseIndex
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
-from bot.inbox.worker import RetrySchedule, Worker
+from bot.inbox.worker import Retention, RetrySchedule, Worker
 from bot.jira.gateway import CaseLayout, JiraGateway
-from bot.jira.retry import RetryPolicy
+from bot.jira.retry import RetryPolicy, within_budget
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
 from bot.processor import Processor
@@ -116,6 +116,7 @@ def build_services(
             service_desk_project=settings.service_desk_project,
             tracking_project=settings.tracking_project,
             max_cert_bytes=settings.max_cert_bytes,
+            max_cert_files=settings.max_cert_files,
         ),
         today=today,
         bot_account_id=settings.bot_account_id,
@@ -132,5 +133,12 @@ def build_services(
         ),
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
+        concurrency=settings.worker_concurrency,
+        limit_waits=within_budget,
+        call_seconds=settings.jira_timeout_seconds,
+        retention=Retention(
+            done_days=settings.retention_done_days,
+            failed_days=settings.retention_failed_days or None,
+        ),
     )
     return Services(store, gateway, mappings, router, reconciler, processor, worker, metrics)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from bot.certs.report import CertReport
 from bot.context import HandlerContext
 from bot.events import Event
+from bot.markup import escape_inline, trusted
 from bot.plan import CertificateRecord, Plan
 from bot.router import Router
 
@@ -16,6 +20,21 @@ RECORDED_VERDICTS = frozenset(
 )
 
 router = Router()
+
+# Names of unread files shown in the agents' note; the rest are counted.
+UNREAD_NAMES_SHOWN = 20
+
+
+def unread_values(names: Sequence[str]) -> dict[str, Any] | None:
+    """The agents' note about certificate files left unread (past MAX_CERT_FILES)."""
+    if not names:
+        return None
+    shown = names[:UNREAD_NAMES_SHOWN]
+    return {
+        "count": trusted(f"{len(names):,}"),
+        "names": tuple(escape_inline(name, 120) for name in shown),
+        "more": trusted(f"{len(names) - len(shown):,}") if len(names) > len(shown) else None,
+    }
 
 
 def plan_certificate_records(event: Event, ctx: HandlerContext) -> Plan | None:

@@ -11,7 +11,7 @@ from bot.events import Event
 from bot.mappings import Kind, Mappings, Vendor
 from bot.mappings_schema import RequestTypeRule
 from bot.plan import CASE_LABEL
-from bot.textmatch import find_any, tokens
+from bot.textmatch import MAX_TEXT_CHARS, find_any, tokens
 from handlers.wording import TextSignals, read_signals
 
 WorkflowName = Literal["practice_change", "renewal", "question"]
@@ -161,6 +161,11 @@ def classify(event: Event, ctx: HandlerContext) -> Classification:
         generic=bool(rule and rule.generic),
     )
     label = _request_type_label(event)
+    if signals.unread_chars:
+        decide.reasons.append(
+            f"the request text is too long: only its first {MAX_TEXT_CHARS:,} characters "
+            f"were read ({signals.unread_chars:,} not read)"
+        )
     decide.attached = bool(event.attachments)
     if rule is None and _reads_as_question(event.request_type_name, mappings):
         decide.question_type = True

@@ -13,6 +13,7 @@ from bot.mappings import Mappings
 from bot.markup import escape_inline, plain_line, trusted
 from bot.plan import ISSUE_KEY, TRACKING_KEY_TOKEN, CaseSpec, CommentSpec, Plan, SubTaskSpec
 from bot.router import Router
+from handlers.certificates import unread_values
 from handlers.classify import (
     Classification,
     RequestFacts,
@@ -69,7 +70,13 @@ def plan_practice_change(event: Event, ctx: HandlerContext) -> Plan | None:
         CommentSpec(
             slug=NOTE_SLUG,
             issue_key=key,
-            body=mappings.render(flow.templates["note"], **wiki),
+            body=mappings.render(
+                flow.templates["note"],
+                **{
+                    **wiki,
+                    "unread": unread_values(ctx.unread_certificates),
+                },
+            ),
             public=False,
         ),
     )
@@ -137,6 +144,7 @@ def template_values(
         "fields": field_labels(mappings, view),
         "upload_vendors": tuple(c(v.name) for v in mappings.vendors if v.delivery == "self_upload"),
         "sending_vendors": tuple(c(v.name) for v in mappings.vendors if v.delivery == "vendor"),
+        "unread": None,
     }
 
 

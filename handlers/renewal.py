@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from bot.context import HandlerContext
@@ -10,6 +11,7 @@ from bot.mappings import Mappings
 from bot.markup import trusted
 from bot.plan import CaseSpec, CommentSpec, Plan, SubTaskSpec
 from bot.router import Router
+from handlers.certificates import unread_values
 from handlers.classify import (
     Classification,
     RequestFacts,
@@ -33,6 +35,12 @@ NOTE_SLUG = "renewal:note"
 KEY_SLUG = "renewal:private_key"
 KEY_NOTE_SLUG = "renewal:private_key_note"
 PRIORITY = {"too_late": "Highest", "tight": "High", "on_time": "Medium"}
+# The case property (Jira: 32 KB) keeps facts, not per-file detail: at most this many files,
+# each name cut to this length; the rest are counted.
+FACTS_FILES = 10
+# Files the agents' note describes one by one (with their problems); the rest are counted.
+NOTE_FILES_SHOWN = 25
+FACTS_NAME_CHARS = 100
 
 router = Router()
 
@@ -69,7 +77,7 @@ def plan_renewal(event: Event, ctx: HandlerContext) -> Plan | None:
         )
     for file in _later_files(files):
         comments.extend(writer.later(file, every))
-    case = _case(ctx.mappings, key, found, facts, every, base)
+    case = _case(ctx.mappings, key, found, facts, every, base, tuple(ctx.unread_certificates))
     deadline = every.current.report.deadline_state if every.current else None
     vendor = facts.vendor.name if facts.vendor else "unknown vendor"
     return Plan(
@@ -144,16 +152,35 @@ def _created(file: AttachedFile) -> str:
     return file.created.isoformat() if file.created else ""
 
 
+def _note_files(certs: Certificates) -> list[AttachedFile]:
+    """The files the note describes one by one: the current and new ones, then the first few."""
+    chosen = [f for f in (certs.current, certs.new) if f is not None]
+    for file in certs.files:
+        if len(chosen) >= NOTE_FILES_SHOWN:
+            break
+        if file not in chosen:
+            chosen.append(file)
+    return [f for f in certs.files if f in chosen]
+
+
 def _note_values(
     certs: Certificates, found: Classification, facts: RequestFacts, ctx: HandlerContext
 ) -> dict[str, Any]:
     typed = facts.abonneenummer
     problems = list(request_problems(facts, ctx.mappings))
-    for file in certs.files:
+    shown = _note_files(certs)
+    for file in shown:
         problems.extend(file_problems(file, typed, ctx.today))
+    rest = Counter(f.verdict for f in certs.files if f not in shown)
     return {
         **public_values(certs, ctx.today, typed),
-        "files": tuple(note_file_values(f, certs.role(f)) for f in certs.files),
+        "files": tuple(note_file_values(f, certs.role(f)) for f in shown),
+        "files_more": (
+            trusted(", ".join(f"{n} {verdict}" for verdict, n in sorted(rest.items())))
+            if rest
+            else None
+        ),
+        "unread": unread_values(ctx.unread_certificates),
         "problems": tuple(problems),
     }
 
@@ -165,6 +192,7 @@ def _case(
     facts: RequestFacts,
     every: Certificates,
     wiki: dict[str, Any],
+    unread: tuple[str, ...],
 ) -> CaseSpec:
     flow = mappings.workflow(WORKFLOW)
     line = line_values(key, facts)
@@ -185,13 +213,17 @@ def _case(
         labels=flow.labels,
         due_date=current.deactivation_date if current else None,
         priority=PRIORITY.get(current.deadline_state or "") if current else None,
-        facts=_case_facts(key, found, facts, every),
+        facts=_case_facts(key, found, facts, every, unread),
         subtasks=subtasks,
     )
 
 
 def _case_facts(
-    key: str, found: Classification, facts: RequestFacts, every: Certificates
+    key: str,
+    found: Classification,
+    facts: RequestFacts,
+    every: Certificates,
+    unread: tuple[str, ...],
 ) -> dict[str, Any]:
     """The facts kept on the tracking issue (entity property): JSON-ready, no key material."""
     described, new, current = every.described, every.new, every.current
@@ -215,10 +247,17 @@ def _case_facts(
         "abonneenummer_mismatch": every.mismatch,
         "private_key_uploaded": bool(every.key_files),
         "attachments": [
-            {"file": f.report.file, "verdict": f.verdict, "issues": list(f.issues)}
-            for f in every.files
+            {"file": _short(f.report.file), "verdict": f.verdict, "issues": list(f.issues)}
+            for f in every.files[:FACTS_FILES]
         ],
+        "attachments_not_listed": max(len(every.files) - FACTS_FILES, 0),
+        "attachments_not_read": len(unread),
     }
+
+
+def _short(name: str) -> str:
+    """A file name as kept in the facts: at most FACTS_NAME_CHARS characters."""
+    return name if len(name) <= FACTS_NAME_CHARS else name[: FACTS_NAME_CHARS - 1] + "…"
 
 
 def _iso(value: Any) -> str | None:

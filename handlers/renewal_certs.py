@@ -161,7 +161,7 @@ def file_facts(file: AttachedFile, role: Role | None) -> dict[str, Any]:
     """The JSON facts of one file for the case's entity property; never key material."""
     r = file.report
     return {
-        "file": r.file,
+        "file": r.file if len(r.file) <= 100 else r.file[:99] + "…",
         "attachment_id": file.attachment_id,
         "role": role,
         "verdict": file.verdict,

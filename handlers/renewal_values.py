@@ -57,6 +57,10 @@ def common_values(key: str, found: Classification, facts: RequestFacts) -> dict[
     }
 
 
+# Files with a problem described one by one in a public reply; the rest are counted.
+UPLOADS_SHOWN = 10
+
+
 def line_values(key: str, facts: RequestFacts) -> dict[str, PlainLine | None]:
     """Values for one-line templates (summary, sub-task titles)."""
     vendor = facts.vendor
@@ -72,11 +76,16 @@ def line_values(key: str, facts: RequestFacts) -> dict[str, PlainLine | None]:
 
 
 def public_values(certs: Certificates, today: date, typed: str | None) -> dict[str, Any]:
-    """What the public reply says about the certificates it answers for (Dutch dates)."""
+    """What the public reply says about the certificates it answers for (Dutch dates).
+
+    At most UPLOADS_SHOWN files with a problem are described one by one; the rest are counted.
+    """
+    wrong = [f for f in certs.files if f.issues]
     return {
         "deadline": deadline_values(certs.current, today),
         "new_cert": new_cert_values(certs.new),
-        "uploads": tuple(upload_values(f, typed) for f in certs.files if f.issues),
+        "uploads": tuple(upload_values(f, typed) for f in wrong[:UPLOADS_SHOWN]),
+        "uploads_more": len(wrong) - UPLOADS_SHOWN if len(wrong) > UPLOADS_SHOWN else 0,
         "has_files": bool(certs.files),
     }
 

@@ -10,6 +10,7 @@ from bot.mappings import Mappings
 from bot.markup import escape_inline, trusted
 from bot.plan import CommentSpec, Plan
 from bot.router import Router
+from handlers.certificates import unread_values
 from handlers.classify import Classification, routed_classification
 from handlers.practice_change import WIKI, field_labels
 
@@ -28,7 +29,10 @@ def plan_triage(event: Event, ctx: HandlerContext) -> Plan | None:
     request_type = f"{event.request_type_name or '(no name)'} ({event.request_type_id})"
     body = mappings.render(
         mappings.workflow("triage").templates["note"],
-        **triage_values(found, request_type, mappings),
+        **{
+            **triage_values(found, request_type, mappings),
+            "unread": unread_values(ctx.unread_certificates),
+        },
     )
     note = CommentSpec(slug=TRIAGE_SLUG, issue_key=event.issue_key, body=body, public=False)
     return Plan(
@@ -48,6 +52,7 @@ def triage_values(found: Classification, request_type: str, mappings: Mappings) 
         "kinds_found": tuple(trusted(mappings.kinds[k].label_en) for k in found.kinds_in_text),
         "reasons": tuple(escape_inline(reason, 300) for reason in found.reasons),
         "fields": field_labels(mappings, WIKI),
+        "unread": None,
     }
 
 

@@ -48,16 +48,24 @@ def broken_rule(module: str, imported: str) -> str | None:
         imported, "bot.jira", "bot.inbox", "bot.cli", "bot.wiring", "requests", "sqlalchemy"
     ):
         return "handlers are pure: no Jira, store, CLI or wiring"
-    if under(module, "bot.jira") and under(imported, "bot") and not under(
-        imported, "bot.jira", "bot.plan"
+    if (
+        under(module, "bot.jira")
+        and under(imported, "bot")
+        and not under(imported, "bot.jira", "bot.plan")
     ):
         return "bot/jira/ may import only itself and bot.plan"
-    if under(module, "bot.inbox") and under(imported, "bot", "handlers") and not under(
-        imported, "bot.inbox", "bot.metrics", "bot.jira.errors"
+    if (
+        under(module, "bot.inbox")
+        and under(imported, "bot", "handlers")
+        and not under(imported, "bot.inbox", "bot.metrics", "bot.jira.errors")
     ):
         return "bot/inbox/ may import only itself, bot.metrics and bot.jira.errors"
-    if under(module, "bot.certs") and under(imported, "bot", "handlers") and not under(
-        imported, "bot.certs", "bot.jira.errors", "bot.inbox", "bot.plan", "bot.events"
+    if (
+        under(module, "bot.certs")
+        and under(imported, "bot", "handlers")
+        and not under(
+            imported, "bot.certs", "bot.jira.errors", "bot.inbox", "bot.plan", "bot.events"
+        )
     ):
         return "bot/certs/ may import only itself, bot.jira.errors, bot.inbox, bot.plan, events"
     return None

@@ -63,7 +63,7 @@ def bot_echo(h: Harness, tracking: str, delivery: str) -> None:
     payload = copy.deepcopy(subtask_webhook(h.fake, sub, "To Do", "Done"))
     payload["user"] = {"accountId": DEFAULT_BOT_ACCOUNT, "accountType": "atlassian"}
     assert deliver(h, payload, delivery) == "done"
-    assert h.services.store.get(delivery).last_error == "ignored:echo"  # type: ignore[union-attr]
+    assert h.services.store.get(delivery).outcome == "ignored:echo"  # type: ignore[union-attr]
 
 
 def test_practice_change_steps_reordered_duplicated_and_reopened(

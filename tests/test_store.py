@@ -65,7 +65,7 @@ def test_reschedule_park_and_requeue(store: Store) -> None:
     store.clock.now += 121  # type: ignore[attr-defined]
     assert store.claim("w", 60) is not None
     store.park("d1", "w", "gave up")
-    failed = store.list("failed")
+    failed = store.list_deliveries("failed")
     assert [f.id for f in failed] == ["d1"] and failed[0].last_error == "gave up"
     assert store.requeue("d1") is True
     again = store.claim("w", 60)
@@ -107,7 +107,7 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     with s.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 1
+        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 9
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
 
@@ -127,3 +127,156 @@ def test_deliveries_of_one_issue_are_never_leased_at_the_same_time(store: Store)
     )
     third = store.claim("w3", 60)
     assert third is not None and third.id == "a2"
+
+
+def test_an_old_inbox_is_migrated_outcomes_leave_last_error(tmp_path: Path) -> None:
+    """A database made by the schema before outcomes and lease tokens (version 1)."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript(
+        """
+        CREATE TABLE deliveries (id VARCHAR(200) PRIMARY KEY, source VARCHAR(20) NOT NULL,
+            event_name VARCHAR(100) NOT NULL, issue_key VARCHAR(50), body BLOB NOT NULL,
+            status VARCHAR(20) NOT NULL, attempts INTEGER NOT NULL, received_at FLOAT NOT NULL,
+            next_attempt_at FLOAT NOT NULL, lease_until FLOAT, lease_owner VARCHAR(100),
+            last_error TEXT, done_at FLOAT);
+        CREATE TABLE effects (effect_id VARCHAR(300) PRIMARY KEY, state VARCHAR(20) NOT NULL,
+            result TEXT, delivery_id VARCHAR(200), updated_at FLOAT NOT NULL);
+        CREATE TABLE schema_version (version INTEGER NOT NULL);
+        INSERT INTO schema_version VALUES (1);
+        INSERT INTO deliveries VALUES ('echo', 'jira', 'e', 'UZO-1', x'7b7d', 'done', 1, 1, 1,
+            NULL, 'w', 'ignored:echo', 2);
+        INSERT INTO deliveries VALUES ('ok', 'jira', 'e', 'UZO-2', x'7b7d', 'done', 1, 1, 1,
+            NULL, 'w', NULL, 2);
+        INSERT INTO deliveries VALUES ('bad', 'jira', 'e', 'UZO-3', x'7b7d', 'failed', 3, 1, 1,
+            NULL, 'w', 'HTTP 400: no', NULL);
+        """
+    )
+    con.commit()
+    con.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        echo, ok, bad = (store.get(i) for i in ("echo", "ok", "bad"))
+        assert echo is not None and (echo.outcome, echo.last_error) == ("ignored:echo", None)
+        assert ok is not None and (ok.outcome, ok.last_error) == ("done", None)
+        assert bad is not None and (bad.outcome, bad.last_error) == (None, "HTTP 400: no")
+        store.add_delivery("new", "jira", "e", "UZO-4", b"{}")
+        claimed = store.claim("w", 60)
+        assert claimed is not None and claimed.id == "new" and claimed.lease_token
+        with store.engine.connect() as conn:
+            from sqlalchemy import text
+
+            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 9
+    finally:
+        store.close()
+
+
+def test_retention_deletes_old_finished_deliveries_and_keeps_the_journal(store: Store) -> None:
+    clock = store.clock
+    for i in range(3):
+        store.add_delivery(f"old{i}", "jira", "e", f"UZO-{i}", b"{}")
+        d = store.claim("w", 60)
+        assert d is not None
+        if i == 2:
+            store.park(d.id, "w", "HTTP 400")
+        else:
+            store.record_effect(f"comment:UZO-{i}:reply", "done", "{}", d.id)
+            store.finish(d.id, "w", "done" if i == 0 else "ignored:echo")
+    clock.now += 20 * 86400  # type: ignore[attr-defined]
+    store.add_delivery("recent", "jira", "e", "UZO-9", b"{}")
+    d = store.claim("w", 60)
+    assert d is not None
+    store.finish(d.id, "w")
+    store.add_delivery("waiting", "jira", "e", "UZO-8", b"{}")
+    now = clock()
+    removed = store.prune(now - 14 * 86400, now - 90 * 86400)
+    assert removed == {"done": 2, "failed": 0}
+    assert store.counts() == {"done": 1, "failed": 1, "pending": 1}
+    assert store.effect("comment:UZO-0:reply") == ("done", "{}")  # the journal stays
+    clock.now += 80 * 86400  # type: ignore[attr-defined]
+    now = clock()
+    assert store.prune(now - 14 * 86400, None) == {"done": 1, "failed": 0}
+    assert store.prune(now - 14 * 86400, now - 90 * 86400) == {"done": 0, "failed": 1}
+    assert store.counts() == {"pending": 1}
+    store.add_delivery("parked", "jira", "e", "UZO-7", b"{}")
+    parked = store.claim("w", 60)
+    assert parked is not None and parked.id == "waiting"  # older first
+    store.park(parked.id, "w", "HTTP 400")
+    assert store.purge_failed() == 1
+    assert store.counts() == {"pending": 1}
+    store.checkpoint()
+
+
+def test_the_claim_reads_one_index_range_and_sorts_nothing(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        plan = "\n".join(store.claim_plan())
+    finally:
+        store.close()
+    assert "USING INDEX ix_deliveries_due" in plan
+    assert "USING INDEX ix_deliveries_expired" in plan
+    assert "ix_deliveries_issue" in plan
+    assert "TEMP B-TREE" not in plan and "SCAN" not in plan
+
+
+def test_a_lost_lease_fences_the_journal_and_state_changes(store: Store) -> None:
+    from bot.inbox.lease import Lease, LeaseLost, holding
+
+    store.add_delivery("d1", "jira", "e", "UZO-1", b"{}")
+    first = store.claim("w", 60)
+    assert first is not None and first.lease_token
+    lease = Lease("d1", "w", first.lease_token, store.clock() + 60, 60, store.clock)
+    with holding(lease):
+        store.record_effect("comment:UZO-1:a", "intent", None, "d1")  # ours: written
+    store.clock.now += 61  # type: ignore[attr-defined]
+    second = store.claim("w", 60)  # the same owner name, a new claim: a new token
+    assert second is not None and second.lease_token != first.lease_token
+    with holding(lease), pytest.raises(LeaseLost):
+        store.record_effect("comment:UZO-1:b", "intent", None, "d1")
+    assert store.effect("comment:UZO-1:b") is None and lease.lost
+    with holding(lease), pytest.raises(LeaseLost):
+        store.record_effect("comment:UZO-1:a", "done", '{"id": "1"}', "d1")
+    assert store.effect("comment:UZO-1:a") == ("done", '{"id": "1"}')  # it did happen
+    assert store.finish("d1", "w", token=first.lease_token) is False
+    assert store.renew(lease) is False
+    assert store.finish("d1", "w", token=second.lease_token) is True
+
+
+def test_threads_never_hold_two_deliveries_of_one_issue(store: Store) -> None:
+    import time
+
+    for i in range(48):
+        store.add_delivery(f"d{i}", "jira", "e", f"UZO-{i % 4}", b"{}")
+    held: dict[str, str] = {}
+    overlaps: list[str] = []
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def work(owner: str) -> None:
+        idle = 0
+        while idle < 20:
+            d = store.claim(owner, 60)
+            if d is None:
+                idle += 1
+                time.sleep(0.005)
+                continue
+            idle = 0
+            with lock:
+                if d.issue_key in held:
+                    overlaps.append(f"{d.id} while {held[d.issue_key]}")
+                held[str(d.issue_key)] = d.id
+            time.sleep(0.002)
+            with lock:
+                del held[str(d.issue_key)]
+                done.append(d.id)
+            store.finish(d.id, owner, token=d.lease_token)
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == []
+    assert sorted(done) == sorted(f"d{i}" for i in range(48))

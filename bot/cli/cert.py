@@ -7,13 +7,12 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cryptography import x509
+if TYPE_CHECKING:  # the reader pulls in cryptography and pydantic: loaded when a file is read
+    from cryptography import x509
 
-from bot.certs.deadlines import amsterdam
-from bot.certs.reader import DEFAULT_MAX_BYTES, read_certificate
-from bot.certs.report import CertReport
+    from bot.certs.report import CertReport
 
 TEXT_FIELDS = (
     "verdict",
@@ -73,6 +72,9 @@ def _read_file(
     max_bytes: int,
     trust: tuple[x509.Certificate, ...] | None,
 ) -> CertReport:
+    from bot.certs.reader import read_certificate
+    from bot.certs.report import CertReport
+
     try:
         with Path(name).open("rb") as handle:
             data = handle.read(max_bytes + 1)  # one byte more tells that it is too large
@@ -120,6 +122,8 @@ def parse_day(text: str) -> date:
 
 def parse_ca_file(text: str) -> tuple[x509.Certificate, ...]:
     """argparse type for --ca: a readable PEM file holding at least one certificate."""
+    from cryptography import x509
+
     try:
         certs = tuple(x509.load_pem_x509_certificates(Path(text).read_bytes()))
     except OSError as exc:
@@ -154,19 +158,22 @@ def add_cert_parser(
         metavar="PEM",
         help="trust the CA certificates in this PEM file instead of the shipped UZI CAs",
     )
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help=argparse.SUPPRESS)
+    parser.add_argument("--max-bytes", type=int, default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=cert_command)
     return parser
 
 
 def cert_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the parsed `cert` subcommand; the clock (today in Amsterdam) is read here."""
+    from bot.certs.deadlines import amsterdam
+    from bot.certs.reader import DEFAULT_MAX_BYTES
+
     return run_cert(
         args.files,
         as_json=args.json,
         abonneenummer=args.abonneenummer,
         today=args.today or datetime.now(amsterdam()).date(),
-        max_bytes=args.max_bytes,
+        max_bytes=DEFAULT_MAX_BYTES if args.max_bytes is None else args.max_bytes,
         out=out or sys.stdout,
         trust=args.ca,
     )

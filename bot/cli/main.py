@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import date
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:  # settings import pydantic-settings: only the commands that need them load it
+    from bot.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="uzibot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="intake + worker in one process (embedded default)")
+    serve = sub.add_parser("serve", help="intake, with the worker in a child process it supervises")
     serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server binds all interfaces
     sub.add_parser("worker", help="worker only (scale-out with PostgreSQL)")
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries = sub.add_parser("deliveries", help="list stored deliveries")
     deliveries.add_argument("--failed", action="store_true")
     deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument(
+        "--purge", action="store_true", help="delete every parked (failed) delivery"
+    )
     replay = sub.add_parser("replay", help="process a stored delivery again")
     replay.add_argument("delivery_id")
     replay.add_argument(
@@ -73,6 +78,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         from bot.cli.demo import run_demo
 
         return run_demo(out)
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -86,6 +93,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _run_with_settings(
     command: str, args: argparse.Namespace, settings: Settings, out: TextIO
 ) -> int:
+    if command == "serve":
+        from bot.cli.serve import run_serve
+
+        return run_serve(settings, args.host, args.port or settings.port)
     from bot.wiring import build_gateway, build_services
 
     if command == "plan":
@@ -101,16 +112,9 @@ def _run_with_settings(
             source=build_gateway(settings),
         )
     services = build_services(settings)
-    if command == "serve":
-        import uvicorn
-
-        from bot.app import create_app
-
-        app = create_app(settings, services, run_worker=True)
-        uvicorn.run(app, host=args.host, port=args.port or settings.port, log_level="info")
-        return 0
     if command == "worker":
         stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish current deliveries
         try:
             services.worker.run_forever(stop)
         except KeyboardInterrupt:
@@ -121,8 +125,10 @@ def _run_with_settings(
 
         return run_check(settings, services, out)
     if command == "deliveries":
-        from bot.cli.inbox import list_deliveries
+        from bot.cli.inbox import list_deliveries, purge_failed
 
+        if args.purge:
+            return purge_failed(services.store, out=out)
         return list_deliveries(services.store, failed_only=args.failed, limit=args.limit, out=out)
     if command == "replay":
         from bot.cli.inbox import replay

@@ -41,4 +41,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Commits never checkpoint (that copies the WAL and fsyncs, stalling the intake); the
     # store's checkpointer thread does it in the background (Store.start_checkpointer).
     cur.execute("PRAGMA wal_autocheckpoint=0")
+    # When a checkpoint has folded everything in and the WAL restarts, cut the file back to
+    # this size instead of keeping its high-water mark (500 cases had left a 43 MB WAL).
+    cur.execute("PRAGMA journal_size_limit=4194304")
     cur.close()

@@ -6,12 +6,14 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    inspect,
     text,
 )
 
@@ -25,14 +27,22 @@ deliveries = Table(
     Column("event_name", String(100), nullable=False),
     Column("issue_key", String(50)),
     Column("body", LargeBinary, nullable=False),
-    Column("status", String(20), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("received_at", Float, nullable=False),
-    Column("next_attempt_at", Float, nullable=False, index=True),
+    Column("next_attempt_at", Float, nullable=False),
     Column("lease_until", Float),
     Column("lease_owner", String(100)),
+    Column("lease_token", String(40)),
     Column("last_error", Text),
+    Column("outcome", String(40)),
     Column("done_at", Float),
+    # The claim reads due pending deliveries in due order and expired leases in expiry order,
+    # and probes "is another delivery of this issue leased?": one index each, no sort.
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_expired", "status", "lease_until"),
+    Index("ix_deliveries_issue", "issue_key", "status", "lease_until"),
+    Index("ix_deliveries_finished", "status", "done_at"),
 )
 
 effects = Table(
@@ -73,20 +83,34 @@ cases = Table(
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
-# Each entry upgrades the schema from version i to i + 1; never edit a released entry.
+# Each entry upgrades the schema from version i to i + 1; never edit a released entry. A new
+# database is created from the tables above at the latest version and runs none of them.
 _MIGRATIONS: list[str] = [
     "CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (status, next_attempt_at)",
+    # 2-4: outcomes ("done", "ignored:echo", ...) get their own column; last_error keeps errors.
+    "ALTER TABLE deliveries ADD COLUMN outcome VARCHAR(40)",
+    "UPDATE deliveries SET outcome = last_error, last_error = NULL "
+    "WHERE status = 'done' AND last_error LIKE 'ignored%'",
+    "UPDATE deliveries SET outcome = 'done' WHERE status = 'done' AND outcome IS NULL",
+    # 5: every claim gets a fresh token; effects and state changes are fenced on it.
+    "ALTER TABLE deliveries ADD COLUMN lease_token VARCHAR(40)",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_expired ON deliveries (status, lease_until)",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_issue ON deliveries (issue_key, status, lease_until)",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_finished ON deliveries (status, done_at)",
+    # 9: parked deliveries now record when they were parked (retention counts from there).
+    "UPDATE deliveries SET done_at = next_attempt_at WHERE status = 'failed' AND done_at IS NULL",
 ]
 
 
 def migrate(engine: Engine) -> int:
     """Create missing tables, then apply pending migrations; return the schema version."""
+    fresh = not inspect(engine).has_table("deliveries")
     metadata.create_all(engine)
     with engine.begin() as conn:
         row = conn.execute(text("SELECT version FROM schema_version")).first()
-        version = int(row[0]) if row else 0
+        version = int(row[0]) if row else (len(_MIGRATIONS) if fresh else 0)
         if row is None:
-            conn.execute(text("INSERT INTO schema_version (version) VALUES (0)"))
+            conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": version})
         for step in _MIGRATIONS[version:]:
             conn.execute(text(step))
         target = len(_MIGRATIONS)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.inbox.lease import Lease, LeaseLost, current_lease
 from bot.inbox.schema import deliveries, effects
 
 log = logging.getLogger("uzibot.store")
@@ -47,6 +50,29 @@ class Delivery:
     received_at: float
     next_attempt_at: float
     last_error: str | None
+    outcome: str | None = None
+    lease_token: str | None = None
+    """Set on a delivery returned by `claim`: the fencing token of this claim."""
+
+
+# Another delivery of the same issue holds a live lease: this one waits (per-issue order).
+_ISSUE_BUSY = (
+    "EXISTS (SELECT 1 FROM deliveries b WHERE b.issue_key = d.issue_key "
+    "AND b.status = 'processing' AND b.lease_until >= :now)"
+)
+# What a claim takes, in this order: an expired lease first (its worker died), then the
+# delivery due longest. Each is one range of one index, read in index order (no sort).
+_CLAIM_PICKS = (
+    ("d.status = 'processing' AND d.lease_until < :now", "d.lease_until"),
+    ("d.status = 'pending' AND d.next_attempt_at <= :now", "d.next_attempt_at"),
+)
+_RETURNING = (
+    "RETURNING id, source, event_name, issue_key, body, status, attempts, "
+    "received_at, next_attempt_at, last_error, outcome, lease_token"
+)
+PRUNE_BATCH = 1000
+BUSY_SECONDS = 30.0
+T = TypeVar("T")
 
 
 class Store:
@@ -76,9 +102,26 @@ class Store:
         stored, one executemany inserts the rest (the primary key still guards races).
         """
         now = self.clock()
+        raw = self.engine.raw_connection()
+        try:
+            if self.engine.dialect.name == "sqlite":
+                fresh = _spin_while_locked(raw, lambda: self._insert_new(raw, rows, now))
+            else:
+                fresh = self._insert_new(raw, rows, now)
+        finally:
+            raw.close()
+        # The first occurrence of a new id in the batch is new; repeats are duplicates. (Two
+        # processes racing on one id both answer "accepted"; the table still holds one row.)
+        out = []
+        for row in rows:
+            out.append(fresh.pop(row.id, None) is not None)
+        return out
+
+    def _insert_new(
+        self, raw: Any, rows: Sequence[NewDelivery], now: float
+    ) -> dict[str, NewDelivery]:
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         fresh: dict[str, NewDelivery] = {}
-        raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             ids = list(dict.fromkeys(row.id for row in rows))
@@ -104,14 +147,7 @@ class Store:
         except BaseException:
             raw.rollback()
             raise
-        finally:
-            raw.close()
-        # The first occurrence of a new id in the batch is new; repeats are duplicates. (Two
-        # processes racing on one id both answer "accepted"; the table still holds one row.)
-        out = []
-        for row in rows:
-            out.append(fresh.pop(row.id, None) is not None)
-        return out
+        return fresh
 
     def claim(
         self, owner: str, lease_seconds: float, only_id: str | None = None
@@ -119,63 +155,121 @@ class Store:
         """Lease the next due delivery (pending and due, or processing with an expired lease).
 
         Deliveries of one issue are serialised: none is handed out while another delivery of
-        the same issue is leased, so two workers never build the same case at once.
+        the same issue is leased, so two workers never build the same case at once. Every
+        claim gets a new `lease_token`; effects and state changes are fenced on it.
         """
         now = self.clock()
-        due = (
-            "((d.status = 'pending' AND d.next_attempt_at <= :now) "
-            "OR (d.status = 'processing' AND d.lease_until < :now)) "
-            "AND NOT EXISTS (SELECT 1 FROM deliveries b WHERE b.issue_key = d.issue_key "
-            "AND b.id <> d.id AND b.status = 'processing' AND b.lease_until >= :now)"
-        )
-        if only_id is not None:
-            due = f"({due}) AND d.id = :only_id"
-        lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
-        # Only constant fragments are interpolated; every value is a bound parameter.
-        sql = text(
-            "UPDATE deliveries SET status = 'processing', lease_owner = :owner, "  # noqa: S608
-            "lease_until = :lease_until, attempts = attempts + 1 "
-            f"WHERE id = (SELECT d.id FROM deliveries d WHERE {due} "
-            f"ORDER BY d.next_attempt_at LIMIT 1{lock}) "
-            "RETURNING id, source, event_name, issue_key, body, status, attempts, "
-            "received_at, next_attempt_at, last_error"
-        )
-        params: dict[str, Any] = {"now": now, "owner": owner, "lease_until": now + lease_seconds}
+        params: dict[str, Any] = {
+            "now": now,
+            "owner": owner,
+            "token": uuid.uuid4().hex,
+            "lease_until": now + lease_seconds,
+        }
         if only_id is not None:
             params["only_id"] = only_id
         with self.engine.begin() as conn:
             if self.is_postgres:
-                # Claims are short: taking them one at a time makes the NOT EXISTS check above
+                # Claims are short: taking them one at a time makes the busy-issue check
                 # race-free across processes (each statement sees the previous claim's commit).
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
-            row = conn.execute(sql, params).mappings().first()
-        return _delivery(row) if row else None
+            for where, order in _CLAIM_PICKS:
+                sql = self._claim_sql(where, order, only_id)
+                row = conn.execute(sql, params).mappings().first()
+                if row is not None:
+                    return _delivery(row)
+        return None
 
-    def finish(self, delivery_id: str, owner: str, outcome: str = "done") -> None:
-        """Mark a leased delivery done (outcome is `done` or `ignored`)."""
-        self._set(
+    def _claim_sql(self, where: str, order: str, only_id: str | None) -> Any:
+        due = f"{where} AND NOT {_ISSUE_BUSY}"
+        if only_id is not None:
+            due += " AND d.id = :only_id"
+        lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
+        # Only constant fragments are interpolated; every value is a bound parameter.
+        return text(
+            "UPDATE deliveries SET status = 'processing', lease_owner = :owner, "  # noqa: S608
+            "lease_token = :token, lease_until = :lease_until, attempts = attempts + 1 "
+            f"WHERE id = (SELECT d.id FROM deliveries d WHERE {due} "
+            f"ORDER BY {order} LIMIT 1{lock}) {_RETURNING}"
+        )
+
+    def claim_plan(self) -> list[str]:
+        """The database's plan for the claim's two selects (bench/bench_claim.py prints it)."""
+        lines: list[str] = []
+        with self.engine.connect() as conn:
+            for where, order in _CLAIM_PICKS:
+                inner = (
+                    f"SELECT d.id FROM deliveries d WHERE {where} AND NOT {_ISSUE_BUSY} "  # noqa: S608
+                    f"ORDER BY {order} LIMIT 1"
+                )
+                prefix = "EXPLAIN " if self.is_postgres else "EXPLAIN QUERY PLAN "
+                rows = conn.execute(text(prefix + inner), {"now": self.clock()})
+                lines += [" ".join(str(c) for c in r[-1:]) for r in rows]
+        return lines
+
+    def renew(self, lease: Lease) -> bool:
+        """Heartbeat: extend a held lease; False (and the lease marked lost) once taken over."""
+        with self.engine.begin() as conn:
+            return self._renew_in(conn, lease)
+
+    def _renew_in(self, conn: Any, lease: Lease) -> bool:
+        if lease.lost:
+            return False
+        until = self.clock() + lease.seconds
+        res = conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == lease.delivery_id,
+                deliveries.c.lease_token == lease.token,
+                deliveries.c.status == "processing",
+            )
+            .values(lease_until=until)
+        )
+        if res.rowcount == 1:
+            lease.extend(until)
+            return True
+        lease.mark_lost()
+        return False
+
+    def finish(
+        self, delivery_id: str, owner: str, outcome: str = "done", token: str | None = None
+    ) -> bool:
+        """Mark a leased delivery done (`outcome`: `done` or `ignored:<why>`); False if not ours."""
+        return self._set(
             delivery_id,
             owner,
+            token,
             status="done",
-            last_error=outcome if outcome != "done" else None,
+            outcome=outcome,
+            last_error=None,
             lease_until=None,
             done_at=self.clock(),
         )
 
-    def reschedule(self, delivery_id: str, owner: str, delay: float, reason: str) -> None:
+    def reschedule(
+        self, delivery_id: str, owner: str, delay: float, reason: str, token: str | None = None
+    ) -> bool:
         """Put a leased delivery back to pending, due after `delay` seconds."""
-        self._set(
+        return self._set(
             delivery_id,
             owner,
+            token,
             status="pending",
             next_attempt_at=self.clock() + delay,
             last_error=reason[:2000],
             lease_until=None,
         )
 
-    def park(self, delivery_id: str, owner: str, reason: str) -> None:
+    def park(self, delivery_id: str, owner: str, reason: str, token: str | None = None) -> bool:
         """Give up on a delivery: status failed with the reason, replayable from the CLI."""
-        self._set(delivery_id, owner, status="failed", last_error=reason[:2000], lease_until=None)
+        return self._set(
+            delivery_id,
+            owner,
+            token,
+            status="failed",
+            last_error=reason[:2000],
+            lease_until=None,
+            done_at=self.clock(),
+        )
 
     def requeue(self, delivery_id: str) -> bool:
         """Make a delivery due now with a fresh attempt count (`uzibot replay`)."""
@@ -189,6 +283,8 @@ class Store:
                     next_attempt_at=self.clock(),
                     lease_until=None,
                     lease_owner=None,
+                    lease_token=None,
+                    done_at=None,
                 )
             )
             return res.rowcount == 1
@@ -203,7 +299,7 @@ class Store:
             )
         return _delivery(row) if row else None
 
-    def list(self, status: str | None = None, limit: int = 100) -> list[Delivery]:
+    def list_deliveries(self, status: str | None = None, limit: int = 100) -> list[Delivery]:
         """Newest deliveries first, optionally only one status."""
         stmt = select(*_DELIVERY_COLS).order_by(deliveries.c.received_at.desc()).limit(limit)
         if status:
@@ -217,13 +313,68 @@ class Store:
             rows = conn.execute(text("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
             return {str(s): int(n) for s, n in rows}
 
-    def _set(self, delivery_id: str, owner: str, **values: Any) -> None:
+    def _set(self, delivery_id: str, owner: str, token: str | None, **values: Any) -> bool:
+        """Change a leased delivery; only its current holder may (owner, and token if given)."""
+        cond = [
+            deliveries.c.id == delivery_id,
+            deliveries.c.lease_owner == owner,
+            deliveries.c.status == "processing",
+        ]
+        if token is not None:
+            cond.append(deliveries.c.lease_token == token)
         with self.engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
-                .values(**values)
-            )
+            res = conn.execute(update(deliveries).where(*cond).values(**values))
+        return bool(res.rowcount == 1)
+
+    # -- retention -----------------------------------------------------------
+    def prune(self, done_before: float, failed_before: float | None) -> dict[str, int]:
+        """Delete done/ignored deliveries finished before `done_before`, parked ones before
+        `failed_before` (None keeps them); in batches, so no transaction holds the lock long.
+
+        The effect journal is never pruned here: it is keyed by request, not by delivery, and
+        it is what stops a later delivery of the same request from creating a second case or
+        posting a reply again.
+        """
+        removed = {"done": 0, "failed": 0}
+        for status, before in (("done", done_before), ("failed", failed_before)):
+            if before is None:
+                continue
+            while True:
+                with self.engine.begin() as conn:
+                    res = conn.execute(
+                        text(
+                            "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
+                            "WHERE status = :s AND done_at < :before LIMIT :n)"
+                        ),
+                        {"s": status, "before": before, "n": PRUNE_BATCH},
+                    )
+                removed[status] += res.rowcount
+                if res.rowcount < PRUNE_BATCH:
+                    break
+        return removed
+
+    def purge_failed(self) -> int:
+        """Delete every parked delivery (`uzibot deliveries --purge`); return how many."""
+        removed = 0
+        while True:
+            with self.engine.begin() as conn:
+                res = conn.execute(
+                    text(
+                        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries "
+                        "WHERE status = 'failed' LIMIT :n)"
+                    ),
+                    {"n": PRUNE_BATCH},
+                )
+            removed += res.rowcount
+            if res.rowcount < PRUNE_BATCH:
+                return removed
+
+    def checkpoint(self) -> None:
+        """SQLite: fold the whole WAL into the database and truncate the file (bounded WAL)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- effect journal ------------------------------------------------------
     def effect(self, effect_id: str) -> tuple[str, str | None] | None:
@@ -237,7 +388,15 @@ class Store:
     def record_effect(
         self, effect_id: str, state: str, result: str | None, delivery_id: str
     ) -> None:
-        """Upsert an effect: `intent` before the Jira call, `done` with its key/id after."""
+        """Upsert an effect: `intent` before the Jira call, `done` with its key/id after.
+
+        Fenced: inside a worker's processing (a current lease for this delivery) the same
+        transaction first renews the lease by its token. If another claim took the delivery
+        over, an `intent` is not written and LeaseLost is raised, so the Jira call never
+        happens; a `done` is still written (the effect did happen) and LeaseLost follows.
+        """
+        lease = current_lease()
+        fenced = lease is not None and lease.delivery_id == delivery_id
         values = {
             "effect_id": effect_id,
             "state": state,
@@ -255,8 +414,15 @@ class Store:
                 "updated_at": values["updated_at"],
             },
         )
+        owned = True
         with self.engine.begin() as conn:
-            conn.execute(stmt)
+            if fenced:
+                assert lease is not None  # for mypy: fenced implies a lease
+                owned = self._renew_in(conn, lease)
+            if owned or state == "done":
+                conn.execute(stmt)
+        if not owned:
+            raise LeaseLost(f"delivery {delivery_id}: lease taken over; {effect_id} not applied")
 
     def start_checkpointer(self, every_seconds: float = 1.0) -> None:
         """SQLite only: fold the WAL into the database in the background, once a second."""
@@ -309,7 +475,30 @@ _DELIVERY_COLS = (
     deliveries.c.received_at,
     deliveries.c.next_attempt_at,
     deliveries.c.last_error,
+    deliveries.c.outcome,
+    deliveries.c.lease_token,
 )
+
+
+def _spin_while_locked(raw: Any, write: Callable[[], T]) -> T:
+    """SQLite: run `write`, retrying every 0.5 ms while another process holds the write lock.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, so a lock the
+    worker process held for one millisecond could cost the intake tens of milliseconds. The
+    intake spins in short steps instead (on its writer thread), for at most the usual 30 s.
+    """
+    deadline = time.monotonic() + BUSY_SECONDS
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                return write()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
 
 
 def _delivery(row: Any) -> Delivery:
@@ -324,4 +513,6 @@ def _delivery(row: Any) -> Delivery:
         received_at=float(row["received_at"]),
         next_attempt_at=float(row["next_attempt_at"]),
         last_error=row["last_error"],
+        outcome=row["outcome"],
+        lease_token=row["lease_token"],
     )

@@ -9,8 +9,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from bot.inbox.lease import Lease, LeaseLost, holding
 from bot.inbox.store import Delivery, Store
 from bot.jira.errors import JiraRetryable
 from bot.metrics import Metrics
@@ -40,9 +43,38 @@ class RetrySchedule:
         )
 
 
+WaitScope = Callable[[Callable[[], float]], AbstractContextManager[None]]
+
+
+class StopSignal(Protocol):
+    """A threading or multiprocessing Event."""
+
+    def is_set(self) -> bool:
+        """True once stopping."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout`; True once set."""
+        ...
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long finished deliveries are kept, and how often the worker prunes and checkpoints."""
+
+    done_days: float = 14.0
+    failed_days: float | None = 90.0
+    every_seconds: float = 600.0
+
+
 @dataclass
 class Worker:
-    """Claims one delivery at a time under a lease; safe to run in several processes."""
+    """Claims due deliveries under leases, `concurrency` at a time; safe in several processes.
+
+    Each claim is a Lease with a fresh token: a heartbeat renews it while the delivery is
+    processed, every journal write is fenced on it (Store.record_effect) and every Jira call
+    and wait stays within what is left of it (`limit_waits`).
+    """
 
     store: Store
     process: Callable[[Delivery], str]
@@ -52,36 +84,82 @@ class Worker:
     poll_seconds: float = 1.0
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     rng: random.Random = field(default_factory=random.Random)
+    concurrency: int = 1
+    call_seconds: float = 30.0
+    """Time reserved for one Jira call (its HTTP timeout): no call starts with less left."""
+    retention: Retention | None = None
+    limit_waits: WaitScope = field(default=lambda _remaining: nullcontext())
+    """Scope in which the Jira calls of one delivery get a time budget (wiring passes
+    bot.jira.retry.within_budget); the worker passes what is left of the lease."""
     _heartbeat: float = 0.0
+    _held: dict[str, Lease] = field(default_factory=dict, repr=False)
+    _held_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def run_once(self, only_id: str | None = None) -> Delivery | None:
+    def run_once(self, only_id: str | None = None, owner: str | None = None) -> Delivery | None:
         """Claim and handle one due delivery; None when nothing is due."""
         self._heartbeat = time.monotonic()
-        delivery = self.store.claim(self.owner, self.lease_seconds, only_id=only_id)
+        owner = owner or self.owner
+        delivery = self.store.claim(owner, self.lease_seconds, only_id=only_id)
         if delivery is None:
             return None
+        token = delivery.lease_token or ""
+        lease = Lease(
+            delivery.id,
+            owner,
+            token,
+            until=self.store.clock() + self.lease_seconds,
+            seconds=self.lease_seconds,
+            clock=self.store.clock,
+        )
+        with self._held_lock:
+            self._held[token] = lease
+        try:
+            with holding(lease), self.limit_waits(lambda: lease.remaining() - self.call_seconds):
+                self._handle(delivery, lease)
+        finally:
+            with self._held_lock:
+                self._held.pop(token, None)
+        return delivery
+
+    def _handle(self, delivery: Delivery, lease: Lease) -> None:
         try:
             outcome = self.process(delivery)
+        except LeaseLost as exc:
+            self._lost(delivery, str(exc))
+            return
         except JiraRetryable as exc:
-            self._retry_or_park(delivery, str(exc), exc.retry_after)
-            return delivery
+            if lease.lost:
+                self._lost(delivery, str(exc))
+                return
+            self._retry_or_park(delivery, lease, str(exc), exc.retry_after)
+            return
         except Exception as exc:
             # Anything else is not going to heal by waiting: park it with the reason.
             log.exception("delivery %s failed", delivery.id)
-            self.store.park(delivery.id, self.owner, f"{type(exc).__name__}: {exc}")
+            self.store.park(delivery.id, lease.owner, f"{type(exc).__name__}: {exc}", lease.token)
             self.metrics.processed.labels("failed").inc()
-            return delivery
-        self.store.finish(delivery.id, self.owner, outcome)
-        self.metrics.processed.labels(outcome).inc()
-        return delivery
+            return
+        if self.store.finish(delivery.id, lease.owner, outcome, lease.token):
+            self.metrics.processed.labels(outcome).inc()
+        else:
+            self._lost(delivery, "finished after the lease was taken over")
 
-    def _retry_or_park(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
+    def _lost(self, delivery: Delivery, why: str) -> None:
+        log.warning("delivery %s: lease lost, this worker stops (%s)", delivery.id, why)
+        self.metrics.processed.labels("lease_lost").inc()
+
+    def _retry_or_park(
+        self, delivery: Delivery, lease: Lease, reason: str, retry_after: float | None
+    ) -> None:
         if delivery.attempts >= self.schedule.max_attempts:
             log.error(
                 "delivery %s parked after %d attempts: %s", delivery.id, delivery.attempts, reason
             )
             self.store.park(
-                delivery.id, self.owner, f"gave up after {delivery.attempts} attempts: {reason}"
+                delivery.id,
+                lease.owner,
+                f"gave up after {delivery.attempts} attempts: {reason}",
+                lease.token,
             )
             self.metrics.processed.labels("failed").inc()
             return
@@ -93,8 +171,20 @@ class Worker:
             reason,
             delay,
         )
-        self.store.reschedule(delivery.id, self.owner, delay, reason)
+        self.store.reschedule(delivery.id, lease.owner, delay, reason, lease.token)
         self.metrics.processed.labels("retry").inc()
+
+    def renew_leases(self) -> None:
+        """Heartbeat: renew every lease this worker holds (a lost one is marked lost)."""
+        with self._held_lock:
+            held = list(self._held.values())
+        for lease in held:
+            try:
+                if not self.store.renew(lease):
+                    log.warning("delivery %s: lease taken over", lease.delivery_id)
+            except Exception:
+                # The database is unreachable: the lease runs down, and with it the budget.
+                log.exception("could not renew the lease of %s", lease.delivery_id)
 
     def drain(self, limit: int = 10_000) -> int:
         """Process due deliveries until none is left (tests, `uzibot demo`); return the count."""
@@ -103,20 +193,71 @@ class Worker:
             count += 1
         return count
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Poll until `stop` is set; errors in the loop itself are logged, never fatal."""
-        log.info("worker %s started", self.owner)
+    def run_forever(self, stop: StopSignal, on_beat: Callable[[], None] | None = None) -> None:
+        """Run `concurrency` claim loops, the lease heartbeat and retention until `stop` is set.
+
+        Errors in a loop are logged, never fatal. `on_beat` is called about once a poll
+        interval while the loops run (the `serve` supervisor reads it for /readyz).
+        """
+        log.info("worker %s started, %d at a time", self.owner, self.concurrency)
+        threads = [
+            threading.Thread(
+                target=self._loop,
+                args=(stop, f"{self.owner}:{n}"),
+                name=f"uzibot-worker-{n}",
+                daemon=True,
+            )
+            for n in range(self.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        renew_every = max(0.05, self.lease_seconds / 3)
+        next_renewal = time.monotonic() + renew_every
+        next_retention = time.monotonic()
+        while not stop.wait(min(self.poll_seconds, renew_every)):
+            now = time.monotonic()
+            if now >= next_renewal:
+                self.renew_leases()
+                next_renewal = now + renew_every
+            if self.retention is not None and now >= next_retention:
+                self.apply_retention()
+                next_retention = now + self.retention.every_seconds
+            if on_beat is not None and self.is_alive():
+                on_beat()
+        for thread in threads:
+            thread.join(timeout=max(10.0, self.poll_seconds * 2))
+        log.info("worker %s stopped", self.owner)
+
+    def _loop(self, stop: StopSignal, owner: str) -> None:
         while not stop.is_set():
             try:
-                if self.run_once() is None:
+                if self.run_once(owner=owner) is None:
                     stop.wait(self.poll_seconds)
             except Exception:
                 log.exception("worker loop error")
                 stop.wait(self.poll_seconds)
-        log.info("worker %s stopped", self.owner)
+
+    def apply_retention(self) -> dict[str, int]:
+        """Delete finished deliveries past their retention, then checkpoint the WAL."""
+        if self.retention is None:
+            return {}
+        now = self.store.clock()
+        failed_days = self.retention.failed_days
+        try:
+            removed = self.store.prune(
+                now - self.retention.done_days * 86400,
+                None if failed_days is None else now - failed_days * 86400,
+            )
+            self.store.checkpoint()
+        except Exception:
+            log.exception("retention pass failed; next pass retries")
+            return {}
+        if any(removed.values()):
+            log.info("retention removed %s", removed)
+        return removed
 
     def is_alive(self) -> bool:
-        """True when the loop ran recently (within a few poll intervals plus a lease)."""
+        """True when a loop ran recently (within a few poll intervals plus a lease)."""
         return time.monotonic() - self._heartbeat < max(
             30.0, self.poll_seconds * 10, self.lease_seconds
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from bot.inbox.store import NewDelivery, Store
 
@@ -12,45 +14,68 @@ log = logging.getLogger("uzibot.intake")
 _Pending = list[tuple[NewDelivery, asyncio.Future[bool]]]
 
 
+@dataclass
+class _LoopState:
+    pending: _Pending = field(default_factory=list)
+    writing: bool = False
+
+
 class InboxWriter:
-    """Batches the deliveries that arrive in one event-loop turn into one transaction.
+    """Batches the deliveries that arrive while the previous batch commits into one transaction.
 
     Each caller awaits its own row's outcome, and is answered only after the transaction
-    holding it committed, so "accepted" still means "stored". The write runs on the event
-    loop itself (a few hundred microseconds per batch): no thread hand-offs, no GIL ping-pong.
+    holding it committed, so "accepted" still means "stored". The commit runs on one writer
+    thread, never on the event loop: a commit that waits (the worker process holds SQLite's
+    write lock, a PostgreSQL commit waits for its WAL flush) stalls no other request, and
+    what arrives meanwhile goes into the next batch (one commit per batch, not per request).
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._pending: dict[asyncio.AbstractEventLoop, _Pending] = {}
-        self._started = False
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        self._executor: ThreadPoolExecutor | None = None
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Store the delivery; True when new, False when its id was seen; raises on failure."""
-        if not self._started:
-            self._started = True
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="uzibot-inbox-writer")
             self.store.start_checkpointer()
         loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState()
         future: asyncio.Future[bool] = loop.create_future()
-        pending = self._pending.get(loop)
-        if pending is None:
-            pending = self._pending[loop] = []
-            loop.call_soon(self._flush, loop)
-        pending.append((delivery, future))
+        state.pending.append((delivery, future))
+        if not state.writing:
+            state.writing = True
+            loop.call_soon(self._flush, loop, state)
         return await future
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._pending.pop(loop, [])
+    def _flush(self, loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
+        batch, state.pending = state.pending, []
         if not batch:
+            state.writing = False
             return
-        try:
-            results = self.store.add_deliveries([delivery for delivery, _ in batch])
-        except Exception as exc:
-            log.exception("could not store %d deliveries", len(batch))
+        assert self._executor is not None  # set by the first submit
+        rows = [delivery for delivery, _ in batch]
+        done = loop.run_in_executor(self._executor, self.store.add_deliveries, rows)
+        done.add_done_callback(lambda f: self._answer(loop, state, batch, f))
+
+    def _answer(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        state: _LoopState,
+        batch: _Pending,
+        outcome: asyncio.Future[list[bool]],
+    ) -> None:
+        exc = outcome.exception()
+        if exc is not None:
+            log.error("could not store %d deliveries: %s", len(batch), exc)
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
-            return
-        for (_, future), new in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(new)
+        else:
+            for (_, future), new in zip(batch, outcome.result(), strict=True):
+                if not future.done():
+                    future.set_result(new)
+        self._flush(loop, state)  # what arrived during this commit is the next batch

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from bot.jira.adf import text_to_adf
 from bot.jira.errors import (
     AttachmentTooLarge,
     JiraError,
@@ -20,6 +19,7 @@ from bot.jira.errors import (
     JiraRetryable,
 )
 from bot.jira.issues import JiraIssues
+from bot.jira.limits import fit_adf, fit_comment
 from bot.jira.models import BulkResult, IssueLink, IssueRef
 from bot.jira.retry import RetryPolicy
 from bot.plan import CASE_LABEL, CASE_PROPERTY, CaseSpec, SubTaskSpec
@@ -75,7 +75,7 @@ class JiraGateway(JiraIssues):
             "project": {"key": layout.tracking_project},
             "issuetype": {"name": layout.types_for(case.workflow)[0]},
             "summary": case.summary[:SUMMARY_LIMIT],
-            "description": text_to_adf(case.description),
+            "description": fit_adf(case.description),
             "labels": list(case.labels),
         }
         if case.due_date is not None:
@@ -122,7 +122,7 @@ class JiraGateway(JiraIssues):
                     "issuetype": {"name": layout.types_for(case.workflow)[1]},
                     "parent": {"key": parent},
                     "summary": sub.summary[:SUMMARY_LIMIT],
-                    "description": text_to_adf(sub.description),
+                    "description": fit_adf(sub.description),
                     "labels": [CASE_LABEL],
                 }
                 for sub in subtasks
@@ -185,8 +185,12 @@ class JiraGateway(JiraIssues):
         self.edit_issue_ops(key, {"labels": [{"add": label}]})
 
     def comment(self, request_key: str, body: str, *, public: bool) -> str:
-        """Comment on a portal request (public or internal note); the new comment's id."""
-        return self.comment_on_request(request_key, body, public=public)
+        """Comment on a portal request (public or internal note); the new comment's id.
+
+        A body over Jira's limit is cut with a note saying so (bot.jira.limits.fit_comment),
+        so the reply still goes out instead of a 400.
+        """
+        return self.comment_on_request(request_key, fit_comment(body, public=public), public=public)
 
     def note(self, key: str, body: str) -> str:
         """An internal note for the agents: on a request through the service desk API, on any
@@ -197,9 +201,10 @@ class JiraGateway(JiraIssues):
             return self.comment_on_issue(key, body)
 
     def find_comment(self, request_key: str, body: str) -> str | None:
-        """The id of a comment with exactly this body on the request, if one exists."""
+        """The id of a comment with exactly this body (as `comment` posts it), if one exists."""
+        bodies = {fit_comment(body, public=True), fit_comment(body, public=False)}
         for existing in self.request_comments(request_key):
-            if existing.get("body") == body:
+            if existing.get("body") in bodies:
                 return str(existing.get("id"))
         return None
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 
 from bot.jira.errors import JiraRetryable
 
@@ -18,6 +27,27 @@ log = logging.getLogger("uzibot.jira")
 T = TypeVar("T")
 
 MIN_RETRY_AFTER = 1.0
+
+# Seconds this context may still spend on Jira calls and waits (the worker sets it from its
+# lease). Unset: no limit. A wait that does not fit hands the error back to the caller.
+wait_budget: ContextVar[Callable[[], float] | None] = ContextVar("uzibot_wait_budget", default=None)
+
+
+@contextmanager
+def within_budget(remaining: Callable[[], float]) -> Iterator[None]:
+    """Run the body with `remaining()` as the wait budget of its Jira calls."""
+    token = wait_budget.set(remaining)
+    try:
+        yield
+    finally:
+        wait_budget.reset(token)
+
+
+class BudgetSpent(JiraRetryable):
+    """No time left in this context's budget (the worker's lease): not even one more call."""
+
+    def __init__(self, operation: str = "") -> None:
+        super().__init__(0, "no time left on the lease for another Jira call", operation=operation)
 
 
 @dataclass(frozen=True)
@@ -54,13 +84,48 @@ def compute_wait(policy: RetryPolicy, failed_attempts: int, error: BaseException
     return max(0.0, min(cap, policy.uniform(0.0, cap)))
 
 
+class _OutOfBudget(stop_base):
+    """Stop (re-raising the last error) when the next wait would not fit in the budget."""
+
+    def __init__(self, budget: Callable[[], float] | None) -> None:
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if self.budget is None:
+            return False
+        left = self.budget()
+        if retry_state.upcoming_sleep <= left:
+            return False
+        log.warning(
+            "Jira asks for a %.1f s wait, the lease leaves %.1f s: handing the delivery back",
+            retry_state.upcoming_sleep,
+            left,
+        )
+        return True
+
+
 def is_retryable(error: BaseException) -> bool:
     """Retry transient failures, but never a request that may already have taken effect."""
-    return isinstance(error, JiraRetryable) and not error.maybe_applied
+    return (
+        isinstance(error, JiraRetryable)
+        and not error.maybe_applied
+        and not isinstance(error, BudgetSpent)
+    )
 
 
 def call_with_retry(policy: RetryPolicy, fn: Callable[[], T]) -> T:
-    """Call `fn`, retrying JiraRetryable per `policy`; re-raise the last error when exhausted."""
+    """Call `fn`, retrying JiraRetryable per `policy`; re-raise the last error when exhausted.
+
+    Under a `wait_budget` no call starts when the budget is spent (BudgetSpent), and a wait
+    longer than what is left is not slept: the last error is re-raised at once, so the worker
+    hands the delivery back to its schedule (with the Retry-After as the least delay).
+    """
+    budget = wait_budget.get()
+
+    def attempt() -> T:
+        if budget is not None and budget() <= 0:
+            raise BudgetSpent()
+        return fn()
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -78,11 +143,11 @@ def call_with_retry(policy: RetryPolicy, fn: Callable[[], T]) -> T:
         )
 
     retrying = Retrying(
-        stop=stop_after_attempt(policy.max_attempts),
+        stop=stop_any(stop_after_attempt(policy.max_attempts), _OutOfBudget(budget)),
         wait=wait,
         retry=retry_if_exception(is_retryable),
         sleep=policy.sleep,
         before_sleep=before_sleep,
         reraise=True,
     )
-    return retrying(fn)
+    return retrying(attempt)

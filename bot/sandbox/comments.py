@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.fields import adf_problem
+from bot.sandbox.fields import TEXT_TOO_LONG, adf_problem, text_too_long
 from bot.sandbox.http import JiraError, SandboxRequest, SandboxResponse, json_response
 from bot.sandbox.model import CommentState, IssueState, Site, UserState
 from bot.sandbox.render import adf_to_text, comment_json, fmt_time
-
-MAX_COMMENT_CHARS = 32767
 
 
 def handle_sd_comment_post(
@@ -23,7 +21,7 @@ def handle_sd_comment_post(
         raise JiraError.servicedesk(
             400, "The comment body must not be empty.", "sd.comment.body.empty"
         )
-    if len(text) > MAX_COMMENT_CHARS:
+    if text_too_long(text):
         raise JiraError.servicedesk(400, "The comment is too long.", "sd.comment.body.too.long")
     if not isinstance(public, bool):
         raise JiraError.servicedesk(
@@ -102,6 +100,8 @@ def handle_comment_post(site: Site, req: SandboxRequest, params: dict[str, str])
     problem = adf_problem(body.get("body"))
     if problem:
         raise JiraError.fields({"comment": problem})
+    if text_too_long(body["body"]):
+        raise JiraError.fields({"comment": TEXT_TOO_LONG})
     internal = any(
         isinstance(p, dict)
         and p.get("key") == "sd.public.comment"

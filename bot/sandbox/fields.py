@@ -30,6 +30,14 @@ READ_ONLY = frozenset(
 HANDLED_ELSEWHERE = frozenset({"project", "issuetype", "parent"})
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_PROPERTY_BYTES = 32768
+MAX_TEXT_CHARS = 32767
+TEXT_TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+
+
+def text_too_long(value: Any) -> bool:
+    """Jira's limit on a rich-text value (description, comment): its stored document's length."""
+    stored = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return len(stored.encode("utf-16-le")) // 2 > MAX_TEXT_CHARS
 
 
 def adf_problem(doc: Any) -> str | None:
@@ -148,6 +156,8 @@ def _normalise(site: Site, seed: FieldSeed, value: Any) -> Any:
         problem = None if value is None else adf_problem(value)
         if problem:
             raise ValueError(problem)
+        if value is not None and text_too_long(value):
+            raise ValueError(TEXT_TOO_LONG)
         return value
     if fid == "labels":
         return _labels(value)

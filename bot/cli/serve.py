@@ -1,0 +1,151 @@
+"""`uzibot serve`: the intake in this process, the worker in a child process it supervises."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from ctypes import c_double
+from multiprocessing.context import SpawnProcess
+from typing import Any
+
+from bot.settings import Settings
+
+log = logging.getLogger("uzibot.serve")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+WORKER_NICENESS = 10
+
+
+class WorkerProcess:
+    """Runs the worker in a child process, restarts it if it dies, and says whether it beats.
+
+    The worker's CPU (parsing, classification, certificates) then never holds the intake's
+    GIL. The child beats through shared memory about once a poll interval; /readyz reports
+    the worker dead when the child exited or has not beaten for a while. Nothing here takes a
+    lock shared with the child (a child killed while holding one would hang the intake): the
+    beat is a lock-free double, and the child is stopped with SIGTERM.
+    """
+
+    def __init__(self, settings: Settings, *, stop_seconds: float = 30.0) -> None:
+        self.settings = settings
+        self.stop_seconds = stop_seconds
+        self._ctx = multiprocessing.get_context("spawn")
+        self._beat: Any = self._ctx.RawValue(c_double, 0.0)
+        self._closing = threading.Event()
+        self._proc: SpawnProcess | None = None
+        self._monitor: threading.Thread | None = None
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> None:
+        """Start the child and the thread that restarts it when it dies."""
+        self._spawn()
+        self._monitor = threading.Thread(
+            target=self._watch, name="uzibot-worker-monitor", daemon=True
+        )
+        self._monitor.start()
+
+    def _spawn(self) -> None:
+        self._beat.value = time.monotonic()  # a grace period for the child's start-up
+        self._proc = self._ctx.Process(
+            target=run_worker_process,
+            args=(self.settings, self._beat, os.getpid()),
+            name="uzibot-worker",
+        )
+        self._proc.start()
+        log.info("worker process %s started", self._proc.pid)
+
+    def _watch(self) -> None:
+        delay = 1.0
+        while not self._closing.wait(1.0):
+            proc = self._proc
+            if proc is None or proc.is_alive():
+                continue
+            started = time.monotonic()
+            log.error("worker process exited (code %s); restarting in %.0f s", proc.exitcode, delay)
+            if self._closing.wait(delay):
+                return
+            self.restarts += 1
+            self._spawn()
+            # A child that keeps dying at once is restarted ever more slowly (up to 30 s).
+            delay = 1.0 if time.monotonic() - started > 60 else min(30.0, delay * 2)
+
+    def stop(self) -> None:
+        """Ask the child to finish its current deliveries, then end it (bounded)."""
+        self._closing.set()
+        if self._monitor is not None:
+            self._monitor.join(5)
+        proc = self._proc
+        if proc is None:
+            return
+        proc.terminate()  # SIGTERM: the child finishes its current deliveries and exits
+        proc.join(self.stop_seconds)
+        if proc.is_alive():
+            log.warning("worker process did not stop in %.0f s; killing it", self.stop_seconds)
+            proc.kill()
+            proc.join(5)
+
+    def is_alive(self) -> bool:
+        """The child runs and its claim loops beat recently."""
+        proc = self._proc
+        if proc is None or not proc.is_alive():
+            return False
+        quiet = time.monotonic() - self._beat.value
+        return quiet < max(15.0, self.settings.worker_poll_seconds * 5)
+
+
+def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
+    """The child's main: build the services, run the worker until SIGTERM or orphaned."""
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    # The intake answers Jira within milliseconds; the worker's work can wait. On a busy
+    # machine the scheduler gives the intake's process the CPU first.
+    os.nice(WORKER_NICENESS)
+    # A worker thread between its statement and its commit holds SQLite's write lock, which
+    # the intake waits for; with CPU-bound sibling threads it would wait for the GIL first.
+    sys.setswitchinterval(0.001)
+    stop = threading.Event()
+    # Ctrl-C reaches the whole process group: the parent stops us with SIGTERM instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    from bot.wiring import build_services
+
+    services = build_services(settings)
+
+    def on_beat() -> None:
+        beat.value = time.monotonic()
+
+    def watch_parent() -> None:
+        # Killed parent (kill -9): the child is re-parented; stop instead of running unseen.
+        while not stop.wait(1.0):
+            if os.getppid() != parent_pid:
+                log.error("serve process %s is gone; worker stops", parent_pid)
+                stop.set()
+
+    threading.Thread(target=watch_parent, name="uzibot-parent-watch", daemon=True).start()
+    try:
+        services.worker.run_forever(stop, on_beat=on_beat)
+    finally:
+        services.store.close()
+
+
+def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) -> int:
+    """Build the intake, start the worker process with it, serve until stopped."""
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.wiring import build_services
+
+    services = build_services(settings)
+    app = create_app(settings, services, worker=WorkerProcess(settings))
+    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options)
+    services.store.close()
+    return 0
