@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import mappings as mappings_package
 from bot.context import HandlerContext, KnownCase, Route, StepState
 from bot.envelope import parse_jira_envelope
 from bot.events import Event
@@ -340,3 +342,40 @@ def test_answers_are_our_own_words(ctx: HandlerContext) -> None:
                 if tuple(words[i : i + RUN]) in runs
             ]
             assert copied == [], (topic, system, copied)
+
+
+def _site_mappings(tmp_path: Path) -> Path:
+    """The bundled mappings plus a question request type known by its NAME only, as an admin
+    of this site would add it."""
+    target = tmp_path / "mappings"
+    shutil.copytree(
+        Path(mappings_package.__file__).resolve().parent,
+        target,
+        ignore=shutil.ignore_patterns("__pycache__", "*.py"),
+    )
+    types = target / "request_types.toml"
+    types.write_text(
+        types.read_text(encoding="utf-8")
+        + '\n[[request_type]]\nname = "Vragen over DigiD"\nworkflow = "question"\n',
+        encoding="utf-8",
+    )
+    return target
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+@pytest.mark.parametrize("topic", list(QUESTIONS))
+def test_each_common_question_through_the_app(
+    fake_jira: FakeJira, tmp_path: Path, topic: str, system: str
+) -> None:
+    h = make_harness(fake_jira, tmp_path, env={"MAPPINGS_DIR": str(_site_mappings(tmp_path))})
+    payload = question_payload(
+        QUESTIONS[topic], system, request_type=("106", "Vragen over DigiD"), key="UZO-450"
+    )
+    key = post_question(h, payload, f"q-{topic}-{system}")
+    [answer] = fake_jira.comments(key, public=True)
+    for words in _says(topic, system):
+        assert words in str(answer.body), (topic, system, words)
+    [note] = fake_jira.comments(key, public=False)
+    assert "maps to question" in str(note.body)  # the request type decided, by its name
+    assert AUTO_LABEL in fake_jira.issue(key).fields["labels"]
+    assert_no_case(fake_jira, key)
