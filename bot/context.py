@@ -67,8 +67,8 @@ class HandlerContext:
     """For an update of one of the bot's sub-tasks: every sub-task of its case by slug, as
     Jira has them now (None when they could not be read, e.g. `uzibot plan` offline)."""
     known_cases: Sequence[KnownCase] = ()
-    """For a new portal request: the cases the bot tracks for the same practice (abonneenummer
-    or reporter), newest first (read on creation only: that is when questions are answered)."""
+    """For a new portal request or a practice's reply: the cases the bot tracks for the same
+    practice (abonneenummer or reporter), newest first; for a reply its own case included."""
     route: Route | None = None
     """The route the router decided for this event (set by `Router.dispatch`)."""
 

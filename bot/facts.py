@@ -105,13 +105,16 @@ def gather_context(
                 max_bytes=scope.max_cert_bytes,
                 max_files=scope.max_cert_files,
             )
+        asked = event.name == "jira:issue_created" or _customer_reply(event)
         if (
             cases is not None
-            and event.name == "jira:issue_created"
+            and asked
             and _is_request(event, scope)
             and CASE_LABEL not in event.labels
         ):
-            known = known_cases(event, mappings, ids, source, cases)
+            known = known_cases(
+                event, mappings, ids, source, cases, own=event.name == "comment_created"
+            )
     return HandlerContext(
         mappings=mappings,
         today=today,
@@ -140,16 +143,19 @@ def known_cases(
     field_ids: Mapping[str, str],
     source: FactSource,
     cases: KnownCaseSource,
+    *,
+    own: bool = False,
 ) -> list[KnownCase]:
     """The cases the bot tracks for the practice of this request (abonneenummer or reporter),
-    newest first, each with its sub-tasks' state and dates; the request's own case excluded."""
+    newest first, each with its sub-tasks' state and dates; the request's own case only when
+    `own` (a reply during a case is about that case)."""
     number = _abonneenummer(event, mappings, field_ids)
     reporter = event.fields.get("reporter")
     account = reporter.get("accountId") if isinstance(reporter, dict) else None
     refs = cases.cases_for(number, account if isinstance(account, str) else None)
     out: list[KnownCase] = []
     for ref in refs:
-        if ref.request_key == event.issue_key or len(out) >= MAX_KNOWN_CASES:
+        if (ref.request_key == event.issue_key and not own) or len(out) >= MAX_KNOWN_CASES:
             continue
         state = source.tracking_state(ref.tracking_key, dates=True)
         if state is None:
@@ -202,6 +208,17 @@ def _tracking_key(prop: Mapping[str, Any], event: Event) -> str | None:
         if isinstance(value, str) and ISSUE_KEY.match(value):
             return value
     return None
+
+
+def _customer_reply(event: Event) -> bool:
+    """A public comment by a customer (the practice), not by an agent or the bot."""
+    comment = event.comment
+    return (
+        event.name == "comment_created"
+        and comment is not None
+        and comment.public
+        and comment.author_type == "customer"
+    )
 
 
 def _status_changed(event: Event) -> bool:

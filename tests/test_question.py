@@ -379,3 +379,47 @@ def test_each_common_question_through_the_app(
     assert "maps to question" in str(note.body)  # the request type decided, by its name
     assert AUTO_LABEL in fake_jira.issue(key).fields["labels"]
     assert_no_case(fake_jira, key)
+
+
+def reply(body: str, comment_id: str, author_type: str = "customer") -> dict[str, Any]:
+    """The practice's comment on its practice-change request UZO-400 (real fixture)."""
+    data = copy.deepcopy(load_fixture("practice_change-abonneenummer-promedico-comment"))
+    data["comment"].update(id=comment_id, body=body)
+    data["comment"]["author"]["accountType"] = author_type
+    return data
+
+
+def test_replies_during_a_case(fake_jira: FakeJira, tmp_path: Path) -> None:
+    h = make_harness(fake_jira, tmp_path)
+    key = open_case(h, "practice_change-abonneenummer-promedico")
+    move(h, fake_jira.subtasks(tracking_of(fake_jira, key))[0], "Done", "off-done")
+    public, internal = len(fake_jira.comments(key, public=True)), len(notes_of(fake_jira, key))
+
+    # A question: answered for the practice's system, with its own case's status.
+    h.post(reply("Kunnen patiënten nog inloggen?", "10601"), delivery_id="r1")
+    h.drain()
+    answer = str(fake_jira.comments(key, public=True)[-1].body)
+    assert "Uw praktijk werkt met Promedico ASP" in answer and PASSWORD in answer
+    assert f"*Uw aanvraag {key}*" in answer and "DigiD-koppeling tijdelijk uit: klaar" in answer
+    assert len(fake_jira.comments(key, public=True)) == public + 1
+    assert "can patients still log in" in notes_of(fake_jira, key)[-1]
+
+    # Unsure, a file, a plain remark, an agent's comment, a replay.
+    h.post(
+        reply("Hoe kan ik zien tot wanneer ons certificaat geldig is?", "10602"), delivery_id="r2"
+    )
+    h.post(reply("Zie bijlage [^servercertificaat.crt]", "10603"), delivery_id="r3")
+    h.post(reply("Prima, dank u wel.", "10604"), delivery_id="r4")
+    h.post(reply("Hoe lang duurt het?", "10605", author_type="atlassian"), delivery_id="r5")
+    h.drain()
+    assert h.services.store.requeue("r4")
+    h.drain()
+    assert len(fake_jira.comments(key, public=True)) == public + 1
+    new = notes_of(fake_jira, key)[internal + 1 :]
+    assert len(new) == 2
+    assert "not sure what this question asks" in new[0]
+    assert "the practice replied" in new[1] and "10604" in new[1]
+
+
+def notes_of(fake: FakeJira, key: str) -> list[str]:
+    return [str(c.body) for c in fake.comments(key, public=False)]
