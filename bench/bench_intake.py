@@ -119,7 +119,7 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(factory: str, port: int, env: dict[str, str], http: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -132,6 +132,8 @@ def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
             "--log-level",
             "warning",
             "--no-access-log",
+            "--http",
+            http,
         ],
         cwd=ROOT,
         env=env,
@@ -142,6 +144,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--http",
+        default="auto",
+        help="uvicorn protocol for both servers; bot.server:LimitedHttpTools is `uzibot serve`'s",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk)")
@@ -170,7 +177,7 @@ def main() -> int:
         for script, tag in ((warm, f"warm-{factory}"), (measure, f"run-{factory}")):
             script.write_text(LUA.format(body=work / "body.json", sig=sig, tag=tag))
         port = free_port()
-        proc = serve(factory, port, env)
+        proc = serve(factory, port, env, args.http)
         try:
             wait_up(port)
             run_wrk(port, warm, 2, args.connections)
@@ -181,7 +188,8 @@ def main() -> int:
     stored = sqlite3.connect(db).execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
     print(
         f"payload {len(body)} bytes, {args.connections} connections, {args.seconds} s, "
-        f"wrk -t1, server: 1 uvicorn process, {os.cpu_count()} cores shared with wrk"
+        f"wrk -t1, server: 1 uvicorn process (--http {args.http}), "
+        f"{os.cpu_count()} cores shared with wrk"
     )
     print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, r in results.items():

@@ -46,6 +46,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         webhook_secrets=settings.webhook_secrets(),
         automation_secrets=settings.automation_secrets(),
+        clock=services.store.clock,
     )
     jira_auth = jira_authenticator(cfg)
     automation_auth = automation_authenticator(cfg)
@@ -72,6 +73,18 @@ def create_app(
     async def automation_webhook(request: Request) -> Response:
         return await receive(request, cfg, "automation", automation_auth, CHECKS["automation"])
 
+    add_health_routes(app, services, worker)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def add_health_routes(app: FastAPI, services: Services, worker: WorkerRunner | None) -> None:
+    """`/healthz` (the process answers) and `/readyz` (store reachable, worker looping)."""
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -83,8 +96,12 @@ def create_app(
         status = 200 if store_ok and worker_ok else 503
         return JSONResponse({"store": store_ok, "worker": worker_ok}, status_code=status)
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+def create_health_app(services: Services, worker: WorkerRunner | None = None) -> FastAPI:
+    """Only the probes, for `HEALTH_PORT`: reachable while the webhook port is flooded.
+
+    It has no lifespan of its own: the webhook app starts and stops the worker.
+    """
+    app = FastAPI(title="uzibot health", docs_url=None, redoc_url=None, openapi_url=None)
+    add_health_routes(app, services, worker)
     return app

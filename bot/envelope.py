@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,7 +92,7 @@ def _build_event(
             "summary": _str(fields.get("summary")) or "",
             "description": _text(fields.get("description")),
             "status": _str(_dict(fields.get("status")).get("name")),
-            "labels": tuple(x for x in fields.get("labels") or () if isinstance(x, str)),
+            "labels": tuple(x for x in _list(fields.get("labels")) if isinstance(x, str)),
             "actor_account_id": actor_id,
             "actor_type": actor_type,
             "request_type_id": _str(request_type.get("id")),
@@ -113,7 +114,7 @@ def _find_request_type(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_comment(raw: Any) -> Comment | None:
-    if not isinstance(raw, dict) or raw.get("id") is None:
+    if not isinstance(raw, dict) or _str(raw.get("id")) is None:
         return None
     author = _dict(raw.get("author"))
     public = raw.get("jsdPublic")
@@ -129,7 +130,7 @@ def _parse_comment(raw: Any) -> Comment | None:
 def _parse_changelog(raw: Any) -> tuple[ChangeItem, ...]:
     items = _dict(raw).get("items")
     out = []
-    for item in items if isinstance(items, list) else ():
+    for item in _list(items):
         if isinstance(item, dict) and isinstance(item.get("field"), str):
             out.append(
                 ChangeItem(
@@ -146,14 +147,14 @@ def _parse_changelog(raw: Any) -> tuple[ChangeItem, ...]:
 
 def _parse_attachments(raw: Any) -> tuple[Attachment, ...]:
     out = []
-    for item in raw if isinstance(raw, list) else ():
-        if isinstance(item, dict) and item.get("id") is not None and _str(item.get("filename")):
+    for item in _list(raw):
+        if isinstance(item, dict) and _str(item.get("id")) and _str(item.get("filename")):
             size = item.get("size")
             out.append(
                 Attachment(
                     id=str(item["id"]),
                     filename=str(item["filename"]),
-                    size=size if isinstance(size, int) else 0,
+                    size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
                     mime_type=_str(item.get("mimeType")),
                 )
             )
@@ -161,9 +162,16 @@ def _parse_attachments(raw: Any) -> tuple[Attachment, ...]:
 
 
 def _timestamp(raw: Any) -> datetime | None:
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw / 1000, tz=UTC)
-    return None
+    """Jira's epoch milliseconds; anything unusable (NaN, 1e30, a string) is no timestamp."""
+    if not isinstance(raw, int | float) or isinstance(raw, bool):
+        return None
+    try:
+        seconds = raw / 1000
+        if not math.isfinite(seconds):
+            return None
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _text(raw: Any) -> str:
@@ -177,14 +185,23 @@ def _text(raw: Any) -> str:
     return ""
 
 
-def _collect_adf_text(node: dict[str, Any], parts: list[str]) -> None:
-    if node.get("type") == "text" and isinstance(node.get("text"), str):
-        parts.append(node["text"])
-    for child in node.get("content") or ():
-        if isinstance(child, dict):
-            _collect_adf_text(child, parts)
-    if node.get("type") in {"paragraph", "heading", "listItem"}:
-        parts.append("\n")
+def _collect_adf_text(root: dict[str, Any], parts: list[str]) -> None:
+    """Depth-first text of an ADF tree, without recursion (a hostile tree may be deep)."""
+    stack: list[dict[str, Any] | str] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):  # the line break queued after a block's children
+            parts.append(node)
+            continue
+        if node.get("type") == "text" and isinstance(node.get("text"), str):
+            parts.append(node["text"])
+        if node.get("type") in {"paragraph", "heading", "listItem"}:
+            stack.append("\n")
+        stack.extend(reversed([c for c in _list(node.get("content")) if isinstance(c, dict)]))
+
+
+def _list(raw: Any) -> list[Any]:
+    return raw if isinstance(raw, list) else []
 
 
 def _dict(raw: Any) -> dict[str, Any]:

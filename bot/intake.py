@@ -9,16 +9,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from bot.envelope import EnvelopeError, check_automation_payload, check_jira_envelope
+from bot.inbox.limits import row_problem, storable_id
 from bot.inbox.store import NewDelivery
-from bot.inbox.writer import InboxWriter
+from bot.inbox.writer import InboxWriter, Unstorable
 from bot.metrics import Metrics
 from bot.signature import body_delivery_id, verify_shared_secret, verify_signature
 
 log = logging.getLogger("uzibot.intake")
+
+MAX_NESTING = 100
+"""Deepest array/object nesting accepted; Jira's own payloads (ADF included) stay far below."""
+AUTOMATION_WINDOW_SECONDS = 30.0
+"""Identical Automation posts within this many seconds are one delivery."""
 
 
 class _TooLarge(Exception):
@@ -34,6 +40,7 @@ class IntakeConfig:
     max_body_bytes: int
     webhook_secrets: Sequence[bytes]
     automation_secrets: Sequence[bytes]
+    clock: Callable[[], float] = time.time
 
 
 async def read_bounded(request: Request, limit: int) -> bytes:
@@ -54,6 +61,70 @@ def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any])
     return JSONResponse(body, status_code=status)
 
 
+def _refuse(
+    cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: Any
+) -> JSONResponse:
+    """Answer a delivery that is not stored, and log why (every refusal is logged).
+
+    The reason may quote the sender's input: it is cut to 300 characters and logged as a
+    Python literal, so a log line stays one short line.
+    """
+    if len(error) > 300:
+        error = error[:300] + "..."
+    log.warning("refused %s delivery with %d: %r", endpoint, status, error)
+    return _answer(cfg, endpoint, status, {"status": "rejected", "error": error, **extra})
+
+
+def too_deep(payload: Any, limit: int = MAX_NESTING) -> bool:
+    """True when arrays/objects nest deeper than `limit` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(payload, 1)] if isinstance(payload, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
+def parse_body(body: bytes) -> tuple[Any, int, str]:
+    """(payload, 0, "") for a JSON body within the nesting bound, else (None, status, why)."""
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
+    except (ValueError, UnicodeDecodeError):
+        return None, 400, "body is not JSON"
+    # Counting brackets is cheap; only a body with many of them is walked.
+    if body.count(b"{") + body.count(b"[") > MAX_NESTING and too_deep(payload):
+        return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
+    return payload, 0, ""
+
+
+def delivery_ids(
+    request: Request, body: bytes, endpoint: str, now: float
+) -> tuple[str, tuple[str, float] | None]:
+    """(the delivery id, the id an earlier identical delivery in the window would have).
+
+    Jira sends `X-Atlassian-Webhook-Identifier` and keeps it across its retries; a body
+    hash stands in when it is missing. Automation sends no id, and a re-check rule posts
+    the same body each time, so there the hash is per AUTOMATION_WINDOW_SECONDS: identical
+    posts within the window are one delivery, a re-check after it runs again.
+    """
+    header = (request.headers.get("x-atlassian-webhook-identifier") or "").strip()
+    if header:
+        return storable_id(header), None
+    if endpoint != "automation":
+        return body_delivery_id(body), None
+    window = AUTOMATION_WINDOW_SECONDS
+    digest = body_delivery_id(body).removeprefix("sha256:")
+    bucket = int(now // window)
+    return (
+        f"automation:{digest}:{bucket}",
+        (f"automation:{digest}:{bucket - 1}", now - window),
+    )
+
+
 async def receive(
     request: Request,
     cfg: IntakeConfig,
@@ -66,31 +137,30 @@ async def receive(
     try:
         body = await read_bounded(request, cfg.max_body_bytes)
     except _TooLarge:
-        return _answer(
-            cfg,
-            endpoint,
-            413,
-            {"status": "rejected", "error": "body too large", "limit": cfg.max_body_bytes},
-        )
+        return _refuse(cfg, endpoint, 413, "body too large", limit=cfg.max_body_bytes)
+    except ClientDisconnect:  # gone (or cut off by the request timeout) before the body ended
+        return _refuse(cfg, endpoint, 400, "the client left before the body was complete")
     if not authenticate(request, body):
-        log.warning("refused %s delivery: missing or bad signature", endpoint)
-        return _answer(cfg, endpoint, 401, {"status": "rejected", "error": "bad signature"})
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _answer(cfg, endpoint, 400, {"status": "rejected", "error": "body is not JSON"})
-    delivery_id = request.headers.get("x-atlassian-webhook-identifier") or body_delivery_id(body)
-    delivery_id = delivery_id.strip()[:200]
+        return _refuse(cfg, endpoint, 401, "bad signature")
+    payload, status, why = parse_body(body)
+    if status:
+        return _refuse(cfg, endpoint, status, why)
     try:
         event_name, issue_key = check(payload)
     except EnvelopeError as exc:
-        return _answer(cfg, endpoint, 422, {"status": "rejected", "error": str(exc)})
+        return _refuse(cfg, endpoint, 422, str(exc))
+    problem = row_problem(event_name, issue_key)
+    if problem is not None:
+        return _refuse(cfg, endpoint, 422, problem)
+    delivery_id, seen_as = delivery_ids(request, body, endpoint, cfg.clock())
     try:
         stored = await cfg.writer.submit(
-            NewDelivery(delivery_id, endpoint, event_name, issue_key, body)
+            NewDelivery(delivery_id, endpoint, event_name, issue_key, body, seen_as)
         )
+    except Unstorable as exc:
+        return _refuse(cfg, endpoint, 422, str(exc), delivery=delivery_id)
     except Exception:
-        log.exception("could not store delivery %s", delivery_id)
+        log.exception("could not store delivery %s (the inbox is unavailable)", delivery_id)
         return _answer(cfg, endpoint, 503, {"status": "unavailable", "delivery": delivery_id})
     cfg.metrics.intake_seconds.observe(time.perf_counter() - started)
     if not stored:

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     automation_secret: SecretStr | None = None
     database_url: str = "sqlite:///uzibot.db"
     port: int = Field(default=8000, ge=1, le=65535)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    max_headers: int = Field(default=100, ge=10)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=900, ge=1)
     bot_account_id: str = ""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_cert_bytes: int = Field(default=256 * 1024, ge=1024)
@@ -84,6 +91,8 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if not self.tracking_project:
             self.tracking_project = self.service_desk_project
+        if self.health_port is not None and self.health_port == self.port:
+            raise ValueError("HEALTH_PORT must differ from PORT")
         if self.lease_seconds < 2 * self.jira_timeout_seconds:
             # A Jira call only starts with at least its timeout left on the lease.
             raise ValueError("LEASE_SECONDS must be at least twice JIRA_TIMEOUT_SECONDS")

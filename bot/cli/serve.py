@@ -138,14 +138,24 @@ def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
 
 
 def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) -> int:
-    """Build the intake, start the worker process with it, serve until stopped."""
-    import uvicorn
+    """Build the intake, start the worker process with it, serve until stopped.
 
-    from bot.app import create_app
+    The webhook port runs with bot/server.py's bounds (header size and count, read
+    timeouts, a connection cap); `HEALTH_PORT`, when set, serves only the probes.
+    """
+    import asyncio
+
+    from bot.app import create_app, create_health_app
+    from bot.server import build_servers, run_servers, server_limits
     from bot.wiring import build_services
 
     services = build_services(settings)
-    app = create_app(settings, services, worker=WorkerProcess(settings))
-    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options)
+    worker = WorkerProcess(settings)
+    app = create_app(settings, services, worker=worker)
+    health = create_health_app(services, worker) if settings.health_port else None
+    servers = build_servers(
+        app, host, port, server_limits(settings), health, settings.health_port, **uvicorn_options
+    )
+    asyncio.run(run_servers(servers))
     services.store.close()
     return 0

@@ -31,6 +31,9 @@ class NewDelivery:
     event_name: str
     issue_key: str | None
     body: bytes
+    # (id, since): the delivery is also a duplicate when a row with that id was received at
+    # or after `since` (the Automation endpoint's time window; see bot/intake.py).
+    seen_as: tuple[str, float] | None = None
 
 
 _CLAIM_LOCK = 0x757A69  # "uzi": the advisory lock id that serialises claims on PostgreSQL
@@ -124,15 +127,18 @@ class Store:
         fresh: dict[str, NewDelivery] = {}
         try:
             cur = raw.cursor()
-            ids = list(dict.fromkeys(row.id for row in rows))
+            wanted = [row.id for row in rows] + [row.seen_as[0] for row in rows if row.seen_as]
+            ids = list(dict.fromkeys(wanted))
             cur.execute(
-                f"SELECT id FROM deliveries WHERE id IN ({', '.join([mark] * len(ids))})",  # noqa: S608
+                "SELECT id, received_at FROM deliveries "  # noqa: S608
+                f"WHERE id IN ({', '.join([mark] * len(ids))})",
                 ids,
             )
-            seen = {r[0] for r in cur.fetchall()}
+            seen = {r[0]: float(r[1]) for r in cur.fetchall()}
             for row in rows:
-                if row.id not in seen and row.id not in fresh:
-                    fresh[row.id] = row
+                if row.id in seen or row.id in fresh or _seen_recently(row, seen, fresh):
+                    continue
+                fresh[row.id] = row
             cur.executemany(
                 "INSERT INTO deliveries (id, source, event_name, issue_key, body, status, "  # noqa: S608
                 f"attempts, received_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
@@ -462,6 +468,13 @@ class Store:
             return True
         except Exception:
             return False
+
+
+def _seen_recently(row: NewDelivery, seen: dict[str, float], fresh: dict[str, NewDelivery]) -> bool:
+    if row.seen_as is None:
+        return False
+    other, since = row.seen_as
+    return other in fresh or (other in seen and seen[other] >= since)
 
 
 _DELIVERY_COLS = (

@@ -1,4 +1,8 @@
-"""Group commit for the intake: deliveries arriving together are stored in one transaction."""
+"""Group commit for the intake: deliveries arriving together are stored in one transaction.
+
+A batch that fails is retried row by row, so one row the store refuses fails only itself;
+a store that is down (no connection, disk full, locked) fails the batch at once.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,25 @@ from bot.inbox.store import NewDelivery, Store
 log = logging.getLogger("uzibot.intake")
 
 _Pending = list[tuple[NewDelivery, asyncio.Future[bool]]]
+
+# DB-API (PEP 249) exception names: the store is unavailable, or it refused the row's data.
+_OUTAGE_ERRORS = frozenset({"OperationalError", "InterfaceError", "InternalError"})
+_ROW_ERRORS = frozenset({"DataError", "IntegrityError", "UnicodeError"})
+
+
+class Unstorable(Exception):
+    """The store refused this one delivery by itself: it can never be stored as it is."""
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when the exception says the store is down rather than that a row is bad."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & _OUTAGE_ERRORS) or isinstance(exc, OSError)
+
+
+def is_row_error(exc: BaseException) -> bool:
+    """True when the store refused the data itself (too long, NUL, bad Unicode)."""
+    return bool({cls.__name__ for cls in type(exc).__mro__} & _ROW_ERRORS)
 
 
 @dataclass
@@ -58,24 +81,56 @@ class InboxWriter:
             return
         assert self._executor is not None  # set by the first submit
         rows = [delivery for delivery, _ in batch]
-        done = loop.run_in_executor(self._executor, self.store.add_deliveries, rows)
+        done = loop.run_in_executor(self._executor, self._store, rows)
         done.add_done_callback(lambda f: self._answer(loop, state, batch, f))
+
+    def _store(self, rows: list[NewDelivery]) -> list[bool | Exception]:
+        """On the writer thread: the batch in one transaction, else row by row.
+
+        An outage fails the batch at once (no row-by-row retries against a database that is
+        down); any other failure is retried per row, so a row the store refuses fails alone.
+        """
+        try:
+            return list(self.store.add_deliveries(rows))
+        except Exception as exc:
+            if len(rows) == 1 or is_outage(exc):
+                log.error("could not store %d deliveries: %s", len(rows), exc)
+                return [_outcome(row, exc) for row in rows]
+            log.warning("a batch of %d failed (%s); storing its rows one by one", len(rows), exc)
+        out: list[bool | Exception] = []
+        for row in rows:
+            try:
+                out.append(self.store.add_deliveries([row])[0])
+            except Exception as exc:
+                log.error("could not store delivery %s: %s", row.id, exc)
+                out.append(_outcome(row, exc))
+        return out
 
     def _answer(
         self,
         loop: asyncio.AbstractEventLoop,
         state: _LoopState,
         batch: _Pending,
-        outcome: asyncio.Future[list[bool]],
+        outcome: asyncio.Future[list[bool | Exception]],
     ) -> None:
         exc = outcome.exception()
+        results: list[bool | BaseException] = (
+            [exc] * len(batch) if exc is not None else list(outcome.result())
+        )
         if exc is not None:
             log.error("could not store %d deliveries: %s", len(batch), exc)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-        else:
-            for (_, future), new in zip(batch, outcome.result(), strict=True):
-                if not future.done():
-                    future.set_result(new)
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
         self._flush(loop, state)  # what arrived during this commit is the next batch
+
+
+def _outcome(delivery: NewDelivery, exc: Exception) -> Exception:
+    """A row whose data the store refused becomes Unstorable (422); anything else stays (503)."""
+    if is_row_error(exc) and not is_outage(exc):
+        return Unstorable(f"the inbox refused delivery {delivery.id}: {exc}")
+    return exc
