@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from bot.facts import Scope
+from bot.inbox.cases import CaseIndex
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import Retention, RetrySchedule, Worker
@@ -119,6 +120,7 @@ def build_services(
         ),
         today=today,
         bot_account_id=settings.bot_account_id,
+        cases=CaseIndex(store),
     )
     worker = Worker(
         store=store,

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from bot.jira.adf import text_to_adf
 from bot.jira.errors import (
     JiraPermanent,
     JiraRetryable,
@@ -134,6 +135,10 @@ class JiraIssues(JiraSiteReads):
         """Set field values on an issue."""
         self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"fields": dict(fields)})
 
+    def edit_issue_ops(self, key: str, update: Mapping[str, Any]) -> None:
+        """Edit an issue with update operations (e.g. {"labels": [{"add": "x"}]})."""
+        self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"update": dict(update)})
+
     def transitions(self, key: str) -> list[JSONDict]:
         """The transitions available on the issue now."""
         data = self._http.call_dict("GET", f"{API}/issue/{_seg(key)}/transitions")
@@ -148,6 +153,11 @@ class JiraIssues(JiraSiteReads):
                 self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
                 return True
         return False
+
+    def apply_transition(self, key: str, transition_id: str) -> None:
+        """Apply a transition by id (ids differ per workflow: read them with `transitions`)."""
+        body = {"transition": {"id": transition_id}}
+        self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
 
     def set_property(self, key: str, name: str, value: Any) -> None:
         """Store a JSON value as entity property `name` on the issue."""
@@ -167,6 +177,11 @@ class JiraIssues(JiraSiteReads):
         """Comment on a portal request: public (the customer sees it) or an internal note."""
         path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
         return str(self._http.call_dict("POST", path, body={"body": body, "public": public})["id"])
+
+    def comment_on_issue(self, key: str, body: str) -> str:
+        """A comment on any issue through the platform API (an issue outside a service desk)."""
+        path = f"{API}/issue/{_seg(key)}/comment"
+        return str(self._http.call_dict("POST", path, body={"body": text_to_adf(body)})["id"])
 
     def request_comments(self, key: str) -> list[JSONDict]:
         """All comments (public and internal) on a portal request, every page."""
