@@ -68,6 +68,15 @@ class TransitionSpec(BaseModel):
     transition: str
 
 
+class LabelSpec(BaseModel):
+    """Add a label to an issue (e.g. the portal request a question was answered on)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue_key: str
+    label: str = Field(pattern=r"^\S{1,255}$")
+
+
 class CertificateRecord(BaseModel):
     """Remember one UZI server certificate in the registry (facts only, never key material)."""
 
@@ -119,6 +128,7 @@ class Plan(BaseModel):
     comments: tuple[CommentSpec, ...] = ()
     transitions: tuple[TransitionSpec, ...] = ()
     certificates: tuple[CertificateRecord, ...] = ()
+    labels: tuple[LabelSpec, ...] = ()
     requests: tuple[RequestSpec, ...] = ()
 
     def is_empty(self) -> bool:
@@ -128,5 +138,6 @@ class Plan(BaseModel):
             and not self.comments
             and not self.transitions
             and not self.certificates
+            and not self.labels
             and not self.requests
         )

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from bot.certs.registry import RegisteredCertificate, certificates_by_fingerprint
 from bot.certs.registry import current_certificates as registry_current
 from bot.facts import resolve_field_ids
+from bot.inbox.cases import CaseIndex
 from bot.inbox.claims import claim_step, complete_step, release_step, steps_with_prefix
 from bot.inbox.store import Store
 from bot.jira.errors import JiraError
@@ -206,7 +207,7 @@ class ExpiryWatch:
         return {"key": case.key, "comment": self.gateway.note_on_issue(case.key, step.note)}
 
     def _open_request_of(self, abonneenummer: str) -> str | None:
-        """An open request of the renewal type for this abonneenummer (the practice's own)."""
+        """An open renewal request for this abonneenummer that the practice raised itself."""
         if self._open_requests is None:
             field = self._ids().get(self.mappings.fields.abonneenummer)
             self._open_requests = (
@@ -214,7 +215,19 @@ class ExpiryWatch:
                 if self.raiser is not None and field
                 else {}
             )
-        return self._open_requests.get(abonneenummer)
+        found = self._open_requests.get(abonneenummer)
+        if found is not None:
+            return found
+        # A renewal the practice asked for in another request type (recognised by its words):
+        # the case index knows it; it counts while its request is still open.
+        for case in CaseIndex(self.store).cases_for(abonneenummer, None):
+            if (
+                case.workflow == "renewal"
+                and case.request_key not in self._own_keys
+                and not self.gateway.is_closed(case.request_key)
+            ):
+                return case.request_key
+        return None
 
     def _ids(self) -> dict[str, str]:
         if self._field_ids is None:

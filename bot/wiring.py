@@ -12,6 +12,7 @@ import requests
 
 from bot.certs.registry import registered_report
 from bot.facts import Scope
+from bot.inbox.cases import CaseIndex
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import Retention, RetrySchedule, Worker
@@ -129,6 +130,7 @@ def build_services(
         ),
         today=today,
         bot_account_id=settings.bot_account_id,
+        cases=CaseIndex(store),
     )
     worker = Worker(
         store=store,

@@ -257,6 +257,7 @@ def _case_facts(
         "delivery": facts.vendor.delivery if facts.vendor else None,
         "abonneenummer": facts.abonneenummer or facts.abonneenummer_input,
         "practice_name": facts.practice_name,
+        "reporter": facts.reporter,
         "certificate": certificate,
         "new_certificate": (
             file_facts(new, "new") if new is not None and new is not described else None

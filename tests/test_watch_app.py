@@ -12,7 +12,7 @@ from bot.inbox.claims import steps_with_prefix
 from bot.jira.adf import adf_to_text
 from bot.plan import CertificateRecord
 from tests.fakejira import FakeJira
-from tests.harness import Harness, make_harness
+from tests.harness import Harness, load_fixture, make_harness
 
 LINDE = "01234567"
 EXPIRES = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # DigiD off 22 Feb 2027, start by 1 Feb 2027
@@ -256,3 +256,19 @@ def test_a_contact_jira_does_not_know_gives_an_agents_only_issue_with_the_reason
     assert texts[1].startswith("The contact weg@example.nl is not a customer of the service")
     assert raised_requests(fake_jira) == []
     assert h.services.watch.scan(date(2026, 12, 31)).wrote() == 0
+
+
+def test_a_renewal_asked_for_in_another_request_type_is_adopted_while_it_is_open(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    fake_jira.add_customer("qm:linde", "linde@example.nl")
+    h = make_harness(fake_jira, tmp_path)
+    register(h)
+    words = load_fixture("renewal-overig-words")  # request type "Overig", abonneenummer 01234567
+    h.seed(words)
+    h.post(words, delivery_id="words")
+    h.drain()
+    key = words["issue"]["key"]
+    found = h.services.watch.scan(date(2026, 12, 31))
+    assert (found.adopted, found.raised) == (1, 0), found.lines
+    assert raised_requests(fake_jira) == [key]  # only the practice's own request

@@ -74,6 +74,18 @@ certificates = Table(
     Column("environment", String(20)),
 )
 
+cases = Table(
+    "cases",
+    metadata,
+    Column("request_key", String(50), primary_key=True),
+    Column("workflow", String(50), primary_key=True),
+    Column("tracking_key", String(50), nullable=False),
+    Column("abonneenummer", String(8), index=True),
+    Column("reporter", String(200), index=True),
+    Column("opened_at", Float, nullable=False),
+)
+"""The cases the bot opened, so a question can be answered with its own case (see cases.py)."""
+
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 

@@ -7,7 +7,7 @@ states, comment on a request, resolve an issue) and never builds or walks Jira's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -50,6 +50,20 @@ class SubtaskState:
     status: str | None
     done: bool
     """True when its status is in Jira's `done` status category."""
+    resolved: str | None = None
+    """Its resolution date (ISO), when asked for."""
+
+
+@dataclass(frozen=True)
+class TrackingState:
+    """A tracking issue as Jira has it now: done or not, dates, case property, sub-tasks."""
+
+    key: str
+    done: bool
+    created: str | None
+    due: str | None
+    doc: Mapping[str, Any] | None
+    subtasks: tuple[SubtaskState, ...]
 
 
 class JiraGateway(JiraIssues):
@@ -118,22 +132,34 @@ class JiraGateway(JiraIssues):
 
     def subtask_states(self, parent: str) -> list[SubtaskState]:
         """The sub-tasks of a tracking issue, with their status, as Jira has them now."""
-        issue = self.get_issue(parent, ["subtasks"])
-        states = []
-        for sub in _field_list(issue, "subtasks"):
-            fields = sub.get("fields") or {}
-            status = fields.get("status") or {}
-            category = (status.get("statusCategory") or {}) if isinstance(status, dict) else {}
-            if sub.get("key") and fields.get("summary"):
-                states.append(
-                    SubtaskState(
-                        key=str(sub["key"]),
-                        summary=str(fields["summary"]),
-                        status=status.get("name") if isinstance(status, dict) else None,
-                        done=category.get("key") == "done",
-                    )
-                )
-        return states
+        return _subtask_states(self.get_issue(parent, ["subtasks"]))
+
+    def tracking_state(self, key: str, *, dates: bool = False) -> TrackingState | None:
+        """The tracking issue and its sub-tasks now; with `dates`, each done sub-task's
+        resolution date too (one read per done sub-task). None when the issue is gone."""
+        issue = self.get_issue(key, ["status", "created", "duedate", "subtasks"])
+        if issue is None:
+            return None
+        fields = issue.get("fields") or {}
+        subtasks = _subtask_states(issue)
+        if dates:
+            subtasks = [
+                replace(sub, resolved=self._resolved_on(sub.key)) if sub.done else sub
+                for sub in subtasks
+            ]
+        doc = self.get_property(key, CASE_PROPERTY)
+        return TrackingState(
+            key=key,
+            done=_category(fields.get("status")) == "done",
+            created=_text(fields.get("created")),
+            due=_text(fields.get("duedate")),
+            doc=doc if isinstance(doc, dict) else None,
+            subtasks=tuple(subtasks),
+        )
+
+    def _resolved_on(self, key: str) -> str | None:
+        issue = self.get_issue(key, ["resolutiondate"])
+        return _text(((issue or {}).get("fields") or {}).get("resolutiondate"))
 
     def update_case(
         self,
@@ -154,6 +180,10 @@ class JiraGateway(JiraIssues):
         if fields:
             self.edit_issue(key, fields)
 
+    def add_label(self, key: str, label: str) -> None:
+        """Add one label to an issue, keeping the labels it has."""
+        self.edit_issue_ops(key, {"labels": [{"add": label}]})
+
     def comment(self, request_key: str, body: str, *, public: bool) -> str:
         """Comment on a portal request (public or internal note); the new comment's id.
 
@@ -161,6 +191,14 @@ class JiraGateway(JiraIssues):
         so the reply still goes out instead of a 400.
         """
         return self.comment_on_request(request_key, fit_comment(body, public=public), public=public)
+
+    def note(self, key: str, body: str) -> str:
+        """An internal note for the agents: on a request through the service desk API, on any
+        other issue (a tracking issue) as a platform comment."""
+        try:
+            return self.comment_on_request(key, body, public=False)
+        except JiraNotFound:
+            return self.comment_on_issue(key, body)
 
     def find_comment(self, request_key: str, body: str) -> str | None:
         """The id of a comment with exactly this body (as `comment` posts it), if one exists."""
@@ -170,9 +208,36 @@ class JiraGateway(JiraIssues):
                 return str(existing.get("id"))
         return None
 
-    def resolve(self, key: str, transition: str) -> bool:
-        """Move an issue through the transition called `transition`; False if not available."""
-        return self.transition(key, transition)
+    def resolve(self, key: str, transition: str) -> ResolveOutcome:
+        """Move an issue to done: the transition called `transition`, else the one transition
+        into a status of Jira's done category (declining ones left out). When neither exists,
+        nothing is applied and `problem` says why (an issue already done counts as done)."""
+        available = [t for t in self.transitions(key) if t.get("id") and t.get("isAvailable", True)]
+        wanted = transition.strip().casefold()
+        named = [t for t in available if str(t.get("name", "")).strip().casefold() == wanted]
+        into_done = [t for t in available if _into_done(t) and not _declines(t)]
+        chosen = named[:1] or (into_done if len(into_done) == 1 else [])
+        if chosen:
+            self.apply_transition(key, str(chosen[0]["id"]))
+            return ResolveOutcome(moved=True, via=str(chosen[0].get("name")))
+        issue = self.get_issue(key, ["status"])
+        status = ((issue or {}).get("fields") or {}).get("status") or {}
+        if _category(status) == "done":
+            return ResolveOutcome(moved=False, already_done=True)
+        names = ", ".join(
+            f"{t.get('name')!r} -> {(t.get('to') or {}).get('name')!r}" for t in available
+        )
+        if len(into_done) > 1:
+            why = "several transitions lead to a done status and none has the configured name"
+        else:
+            why = "no transition has the configured name or leads to a done status"
+        return ResolveOutcome(
+            moved=False,
+            problem=(
+                f"{why}: looked for {transition!r} from status {status.get('name')!r}; "
+                f"available: {names or 'none'}"
+            ),
+        )
 
     def is_closed(self, key: str) -> bool:
         """True when the issue is gone, resolved, or in a status of the `done` category."""
@@ -191,6 +256,61 @@ class JiraGateway(JiraIssues):
     def set_priority(self, key: str, priority: str) -> None:
         """Set the priority of any issue (a portal request or a tracking issue)."""
         self.edit_issue(key, {"priority": {"name": priority}})
+
+
+@dataclass(frozen=True)
+class ResolveOutcome:
+    """What `resolve` did: moved (through `via`), found the issue already done, or neither."""
+
+    moved: bool
+    via: str | None = None
+    already_done: bool = False
+    problem: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """True when the issue is now in a done status."""
+        return self.moved or self.already_done
+
+
+DECLINING_WORDS = ("won't", "wont", "declin", "cancel", "reject", "afgewezen", "afwijz", "annul")
+"""A transition into done whose name or target says this: not a resolution (\"Won't do\")."""
+
+
+def _category(status: Any) -> str | None:
+    category = status.get("statusCategory") if isinstance(status, dict) else None
+    return str(category.get("key")) if isinstance(category, dict) else None
+
+
+def _into_done(transition: Mapping[str, Any]) -> bool:
+    return _category(transition.get("to")) == "done"
+
+
+def _declines(transition: Mapping[str, Any]) -> bool:
+    target = transition.get("to") if isinstance(transition.get("to"), dict) else {}
+    text = f"{transition.get('name', '')} {(target or {}).get('name', '')}".casefold()
+    return any(word in text for word in DECLINING_WORDS)
+
+
+def _subtask_states(issue: Mapping[str, Any] | None) -> list[SubtaskState]:
+    states = []
+    for sub in _field_list(issue, "subtasks"):
+        fields = sub.get("fields") or {}
+        status = fields.get("status") or {}
+        if sub.get("key") and fields.get("summary"):
+            states.append(
+                SubtaskState(
+                    key=str(sub["key"]),
+                    summary=str(fields["summary"]),
+                    status=status.get("name") if isinstance(status, dict) else None,
+                    done=_category(status) == "done",
+                )
+            )
+    return states
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -342,6 +462,8 @@ __all__ = [
     "JiraRetryable",
     "RaisedRequest",
     "RequestRaiser",
+    "ResolveOutcome",
     "RetryPolicy",
     "SubtaskState",
+    "TrackingState",
 ]

@@ -135,6 +135,10 @@ class JiraIssues(JiraSiteReads):
         """Set field values on an issue."""
         self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"fields": dict(fields)})
 
+    def edit_issue_ops(self, key: str, update: Mapping[str, Any]) -> None:
+        """Edit an issue with update operations (e.g. {"labels": [{"add": "x"}]})."""
+        self._http.call("PUT", f"{API}/issue/{_seg(key)}", body={"update": dict(update)})
+
     def transitions(self, key: str) -> list[JSONDict]:
         """The transitions available on the issue now."""
         data = self._http.call_dict("GET", f"{API}/issue/{_seg(key)}/transitions")
@@ -149,6 +153,11 @@ class JiraIssues(JiraSiteReads):
                 self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
                 return True
         return False
+
+    def apply_transition(self, key: str, transition_id: str) -> None:
+        """Apply a transition by id (ids differ per workflow: read them with `transitions`)."""
+        body = {"transition": {"id": transition_id}}
+        self._http.call("POST", f"{API}/issue/{_seg(key)}/transitions", body=body)
 
     def set_property(self, key: str, name: str, value: Any) -> None:
         """Store a JSON value as entity property `name` on the issue."""
@@ -217,8 +226,9 @@ class JiraIssues(JiraSiteReads):
         )
         return [c for c in data.get("values") or [] if isinstance(c, dict)]
 
-    def comment_on_issue(self, key: str, body: str, *, internal: bool) -> str:
-        """A platform comment (ADF); `internal` marks it agents-only in a service project."""
+    def comment_on_issue(self, key: str, body: str, *, internal: bool = False) -> str:
+        """A comment on any issue through the platform API (ADF; an issue outside a service
+        desk, or an agents-only one); `internal` marks it agents-only in a service project."""
         payload: JSONDict = {"body": text_to_adf(body)}
         if internal:
             payload["properties"] = [{"key": "sd.public.comment", "value": {"internal": True}}]
