@@ -23,6 +23,32 @@ class Route:
 
 
 @dataclass(frozen=True)
+class StepState:
+    """One sub-task of a case as Jira has it now (read before dispatch, not from the webhook)."""
+
+    slug: str
+    key: str
+    status: str | None
+    done_category: bool
+    """True when its status is in Jira's `done` status category."""
+    done_on: str | None = None
+    """When it was resolved (ISO date), when that was read."""
+
+
+@dataclass(frozen=True)
+class KnownCase:
+    """A case the bot tracks, with its sub-tasks' current state (for answering questions)."""
+
+    workflow: str
+    request_key: str
+    tracking_key: str
+    opened_on: str | None
+    closed: bool
+    due_on: str | None
+    steps: tuple[StepState, ...] = ()
+
+
+@dataclass(frozen=True)
 class HandlerContext:
     """Collaborators and facts for one dispatch; built by the worker (or `uzibot plan`)."""
 
@@ -34,9 +60,18 @@ class HandlerContext:
     certificates: Sequence[CertReport] = ()
     unread_certificates: tuple[str, ...] = ()
     """Names of certificate-like attachments left unread: past the per-request file limit."""
+    registered: CertReport | None = None
+    """The registry's current production certificate of the request's abonneenummer (file
+    `registry`): the renewal deadline when no current certificate is attached."""
     case_property: Mapping[str, Any] | None = None
     """The `uzibot` entity property of the event's issue, read for the bot's own sub-tasks
     and tracking issues (their webhooks carry no properties)."""
+    case_steps: Mapping[str, StepState] | None = None
+    """For an update of one of the bot's sub-tasks: every sub-task of its case by slug, as
+    Jira has them now (None when they could not be read, e.g. `uzibot plan` offline)."""
+    known_cases: Sequence[KnownCase] = ()
+    """For a new portal request or a practice's reply: the cases the bot tracks for the same
+    practice (abonneenummer or reporter), newest first; for a reply its own case included."""
     route: Route | None = None
     """The route the router decided for this event (set by `Router.dispatch`)."""
 

@@ -80,6 +80,11 @@ class Mappings:
         self.unchanged = _phrases(self.keywords.change.unchanged)
         self.renewal_phrases = _phrases(self.keywords.renewal.phrases)
         self.question_phrases = _phrases(self.keywords.question.phrases)
+        self.question_type_phrases = _phrases(self.keywords.question.request_type_names)
+        self.question_topics = {
+            slug: tuple(_phrases(group) for group in topic.all_of)
+            for slug, topic in self.keywords.question.topics.items()
+        }
         self._vendor_keys = {squash(n): v for v in self.vendors for n in (v.name, *v.aliases)}
         self._vendor_phrases = [
             (compile_phrase(n), v) for v in self.vendors for n in (v.name, *v.aliases)
@@ -98,7 +103,12 @@ class Mappings:
             for phrase in group
         )
         """Every phrase read per sentence (kinds, change words), for one pass per sentence."""
-        self.text_index = PhraseIndex((*self.renewal_phrases, *self.question_phrases))
+        topic_phrases = (
+            phrase for groups in self.question_topics.values() for g in groups for phrase in g
+        )
+        self.text_index = PhraseIndex(
+            (*self.renewal_phrases, *self.question_phrases, *topic_phrases)
+        )
         """Renewal and question words, read over the whole text."""
 
     def field_names(self) -> tuple[str, ...]:

@@ -121,12 +121,27 @@ class PhraseList(_Model):
     phrases: Phrases = ()
 
 
+class QuestionTopic(_Model):
+    """One common question of the practices: every group of words must occur in the text."""
+
+    label: str = Field(min_length=1)
+    all_of: tuple[Phrases, ...] = Field(min_length=1)
+
+
+class QuestionWords(_Model):
+    """Words of a question, of a question request type's name, and the common questions."""
+
+    phrases: Phrases = ()
+    request_type_names: Phrases = ()
+    topics: dict[str, QuestionTopic] = Field(default_factory=dict)
+
+
 class KeywordsFile(_Model):
     """keywords.toml."""
 
     change: ChangeWords
     renewal: PhraseList
-    question: PhraseList = Field(default_factory=PhraseList)
+    question: QuestionWords = Field(default_factory=QuestionWords)
 
 
 class Vendor(_Model):

@@ -5,30 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import cast
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.certs.deadlines import deactivation_date
-from bot.certs.registry import current_expiries
 from bot.inbox.gauges import inbox_gauges
 from bot.inbox.store import Store
 
-# Days until DigiD is switched off, as upper bounds of the certificate buckets.
-SWITCH_OFF_BUCKETS: tuple[tuple[str, int | None], ...] = (
-    ("switched_off", -1),
-    ("0-7", 7),
-    ("8-30", 30),
-    ("31-60", 60),
-    ("61-90", 90),
-    ("over_90", None),
-)
-
-# Families the worker updates. Under `uzibot serve` the worker runs in a child process: it
-# writes these (render(WORKER_FAMILIES.__contains__)) for the intake's /metrics to append.
+# Families the worker process updates (the expiry watch runs beside it). Under `uzibot serve`
+# the worker runs in a child process: it writes these (render(WORKER_FAMILIES.__contains__))
+# for the intake's /metrics to append.
 WORKER_FAMILIES = frozenset(
     {
         "uzibot_deliveries_processed",
@@ -36,7 +25,8 @@ WORKER_FAMILIES = frozenset(
         "uzibot_jira_effects",
         "uzibot_jira_calls",
         "uzibot_jira_throttled",
-        "uzibot_reminders_sent",
+        "uzibot_watch_steps",
+        "uzibot_certificates",
     }
 )
 
@@ -57,7 +47,8 @@ class Metrics:
     jira_effects: Counter
     jira_calls: Counter
     jira_throttled: Counter
-    reminders_sent: Counter
+    watch_steps: Counter
+    certificates: Gauge
 
     def jira_call(self, method: str, path: str, status: str) -> None:
         """Count one HTTP attempt to Jira (the observer of bot.jira.http.JiraHttp)."""
@@ -72,7 +63,7 @@ class Metrics:
         return generate_latest(cast(CollectorRegistry, _Only(self.registry, keep)))
 
     def watch_store(self, store: Store, today: Callable[[], date]) -> None:
-        """Add the gauges read from the store at scrape time (queue, parked, certificates)."""
+        """Add the gauges read from the store at scrape time (queue, oldest pending, parked)."""
         self.registry.register(_StoreCollector(store, today))
 
 
@@ -100,14 +91,6 @@ def operation_of(path: str) -> str:
     return "/" + "/".join(out)
 
 
-def switch_off_bucket(days: int) -> str:
-    """The bucket label of a certificate whose DigiD switch-off is `days` away."""
-    for label, upper in SWITCH_OFF_BUCKETS:
-        if upper is None or days <= upper:
-            return label
-    raise AssertionError(days)
-
-
 class _StoreCollector(Collector):
     def __init__(self, store: Store, today: Callable[[], date]) -> None:
         self.store = store
@@ -116,7 +99,6 @@ class _StoreCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
             gauges = inbox_gauges(self.store)
-            expiries = current_expiries(self.store)
         except Exception:  # a scrape must not fail because the database is briefly away
             return
         yield GaugeMetricFamily(
@@ -132,22 +114,6 @@ class _StoreCollector(Collector):
             "Deliveries parked as failed (replay with uzibot replay)",
             gauges.parked,
         )
-        today = self.today()
-        counts = dict.fromkeys((label for label, _ in SWITCH_OFF_BUCKETS), 0)
-        for not_after in expiries:
-            try:
-                moment = datetime.fromisoformat(not_after)
-            except ValueError:
-                continue
-            counts[switch_off_bucket((deactivation_date(moment) - today).days)] += 1
-        family = GaugeMetricFamily(
-            "uzibot_certificates",
-            "Current certificates by days until DigiD is switched off (expiry minus 7 days)",
-            labels=["days_to_switch_off"],
-        )
-        for label, n in counts.items():
-            family.add_metric([label], n)
-        yield family
 
 
 def create_metrics() -> Metrics:
@@ -201,10 +167,16 @@ def create_metrics() -> Metrics:
             "429 answers from Jira (rate limited)",
             registry=registry,
         ),
-        reminders_sent=Counter(
-            "uzibot_reminders_sent_total",
-            "Expiry reminders posted to practices, by kind",
+        watch_steps=Counter(
+            "uzibot_watch_steps_total",
+            "Expiry watch steps taken (open-request, open-tracking, remind, priority, newer)",
             ["kind"],
+            registry=registry,
+        ),
+        certificates=Gauge(
+            "uzibot_certificates",
+            "Current production certificates by days until DigiD is switched off",
+            ["days_to_switch_off"],
             registry=registry,
         ),
     )

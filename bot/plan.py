@@ -68,6 +68,15 @@ class TransitionSpec(BaseModel):
     transition: str
 
 
+class LabelSpec(BaseModel):
+    """Add a label to an issue (e.g. the portal request a question was answered on)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue_key: str
+    label: str = Field(pattern=r"^\S{1,255}$")
+
+
 class CertificateRecord(BaseModel):
     """Remember one UZI server certificate in the registry (facts only, never key material)."""
 
@@ -80,6 +89,32 @@ class CertificateRecord(BaseModel):
     not_after: str | None = None
     practice: str | None = None
     source_request: str | None = None
+    vendor: str | None = None
+    contact: str | None = None
+    """The practice's portal customer: accountId (from the reporter) or e-mail (from a CSV)."""
+    environment: str | None = None
+    """`production` or `test`; the expiry watch skips test certificates."""
+
+
+class RequestSpec(BaseModel):
+    """Raise a portal request on behalf of a customer (or, without one, an agents-only issue).
+
+    `slug` is the request's identity: the reconciler raises each slug once.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    request_type: str
+    """The request type's id or name, resolved against the site."""
+    summary: str
+    description: str
+    on_behalf_of: str | None = None
+    """accountId or e-mail of the portal customer; None gives an agents-only tracking issue."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Further request fields by display name (e.g. Abonneenummer), sent when the site has them."""
+    labels: tuple[str, ...] = ()
+    """Labels of the agents-only tracking issue."""
 
 
 class Plan(BaseModel):
@@ -93,6 +128,8 @@ class Plan(BaseModel):
     comments: tuple[CommentSpec, ...] = ()
     transitions: tuple[TransitionSpec, ...] = ()
     certificates: tuple[CertificateRecord, ...] = ()
+    labels: tuple[LabelSpec, ...] = ()
+    requests: tuple[RequestSpec, ...] = ()
 
     def is_empty(self) -> bool:
         """True when applying the plan would change nothing."""
@@ -101,4 +138,6 @@ class Plan(BaseModel):
             and not self.comments
             and not self.transitions
             and not self.certificates
+            and not self.labels
+            and not self.requests
         )

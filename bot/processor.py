@@ -12,7 +12,7 @@ from bot.catalog import is_handled
 from bot.context import HandlerContext
 from bot.envelope import parse_automation_payload, parse_jira_envelope, with_current_issue
 from bot.events import Event
-from bot.facts import Scope, gather_context
+from bot.facts import KnownCaseSource, Scope, gather_context
 from bot.inbox.store import Delivery
 from bot.jira.gateway import JiraGateway
 from bot.logs import add_log_fields
@@ -34,6 +34,7 @@ class Processor:
     scope: Scope
     today: Callable[[], date]
     bot_account_id: str = ""
+    cases: KnownCaseSource | None = None
 
     def account_id(self) -> str:
         """The bot's own account id: from settings, else asked once from GET /myself."""
@@ -77,6 +78,7 @@ class Processor:
             scope=self.scope,
             today=self.today(),
             source=self.gateway,
+            cases=self.cases,
         )
 
     def process(self, delivery: Delivery) -> str:

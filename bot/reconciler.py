@@ -9,16 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.certs.registry import record_certificates
+from bot.inbox.cases import remember_case
 from bot.inbox.store import Store
-from bot.jira.errors import JiraPermanent
-from bot.jira.gateway import CaseLayout, JiraGateway
+from bot.jira.errors import JiraPermanent, TransitionUnavailable
+from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
 from bot.logs import add_log_fields
+from bot.markup import escape_jira
 from bot.plan import (
     TRACKING_KEY_TOKEN,
     CaseSpec,
     CertificateRecord,
     CommentSpec,
+    LabelSpec,
     Plan,
+    RequestSpec,
     TransitionSpec,
 )
 
@@ -34,11 +38,13 @@ class Reconciler:
         store: Store,
         layout: CaseLayout,
         on_effect: Callable[[str], None] | None = None,
+        raiser: RequestRaiser | None = None,
     ) -> None:
         self.gateway = gateway
         self.store = store
         self.layout = layout
         self.on_effect = on_effect or (lambda _eid: None)
+        self.raiser = raiser
 
     def apply(self, plan: Plan, delivery_id: str) -> list[str]:
         """Make Jira match the plan; return the effect ids applied now (empty on a replay)."""
@@ -55,6 +61,10 @@ class Reconciler:
             self._ensure_transition(transition, delivery_id, applied)
         for record in plan.certificates:
             self._ensure_registered(record, delivery_id, applied)
+        for label in plan.labels:
+            self._ensure_label(label, delivery_id, applied)
+        for request in plan.requests:
+            self._ensure_request(request, delivery_id, applied)
         return applied
 
     # -- journal helpers ------------------------------------------------------
@@ -86,6 +96,14 @@ class Reconciler:
                 self.store.record_effect(eid, "intent", None, delivery_id)
                 key_found = self.gateway.create_case(case, self.layout, _case_doc(case, None, {}))
             key = key_found
+            remember_case(
+                self.store,
+                workflow=case.workflow,
+                request_key=case.request_key,
+                tracking_key=key,
+                abonneenummer=_fact(case, "abonneenummer"),
+                reporter=_fact(case, "reporter"),
+            )
             self._done(
                 eid,
                 {"key": key, "due": _iso(case), "priority": case.priority},
@@ -194,16 +212,50 @@ class Reconciler:
     def _ensure_transition(
         self, transition: TransitionSpec, delivery_id: str, applied: list[str]
     ) -> None:
+        """Move the issue to done once; a move that could not be applied is never journalled.
+
+        The agents get one internal note saying what to configure, and the delivery fails
+        (retryable): it is retried with backoff and finally parked.
+        """
         eid = f"transition:{transition.issue_key}:{transition.slug}"
         rec = self._journal(eid)
         if rec is not None and rec[0] == "done":
             return
-        moved = self.gateway.resolve(transition.issue_key, transition.transition)
-        if not moved:
-            log.warning(
-                "transition %r not available on %s", transition.transition, transition.issue_key
-            )
-        self._done(eid, {"moved": moved}, delivery_id, applied)
+        outcome = self.gateway.resolve(transition.issue_key, transition.transition)
+        if not outcome.done:
+            problem = outcome.problem or "no transition applied"
+            log.warning("cannot move %s to done: %s", transition.issue_key, problem)
+            self._note_stuck_transition(transition, problem, delivery_id, applied)
+            raise TransitionUnavailable(transition.issue_key, problem)
+        self._done(
+            eid,
+            {"moved": outcome.moved, "via": outcome.via, "already_done": outcome.already_done},
+            delivery_id,
+            applied,
+        )
+
+    def _note_stuck_transition(
+        self, transition: TransitionSpec, problem: str, delivery_id: str, applied: list[str]
+    ) -> None:
+        """One internal note per stuck transition, however often the delivery is retried."""
+        eid = f"comment:{transition.issue_key}:stuck:{transition.slug}"
+        rec = self._journal(eid)
+        if rec is not None and rec[0] == "done":
+            return
+        self.store.record_effect(eid, "intent", None, delivery_id)
+        note_id = self.gateway.note(
+            transition.issue_key, stuck_transition_note(transition, problem)
+        )
+        self._done(eid, {"id": note_id}, delivery_id, applied)
+
+    def _ensure_label(self, label: LabelSpec, delivery_id: str, applied: list[str]) -> None:
+        """Add a label once (adding a label Jira already has changes nothing there either)."""
+        eid = f"label:{label.issue_key}:{label.label}"
+        rec = self._journal(eid)
+        if rec is not None and rec[0] == "done":
+            return
+        self.gateway.add_label(label.issue_key, label.label)
+        self._done(eid, {"label": label.label}, delivery_id, applied)
 
     # -- the certificate registry -------------------------------------------------------
     def _ensure_registered(
@@ -216,6 +268,45 @@ class Reconciler:
             return
         record_certificates(self.store, [record])
         self._done(eid, {"abonneenummer": record.abonneenummer}, delivery_id, applied)
+
+    # -- requests raised by the bot (expiry watch) ---------------------------------------------
+    def _ensure_request(self, spec: RequestSpec, delivery_id: str, applied: list[str]) -> None:
+        """Raise the request once. An intent without a result (crash or lost answer) is raised
+        again: JSM offers no idempotency key, so that rare case may give a second request."""
+        eid = f"request:{spec.slug}"
+        rec = self._journal(eid)
+        if rec is not None and rec[0] == "done":
+            return
+        if self.raiser is None:
+            raise JiraPermanent(0, "no request raiser configured")
+        if rec is not None:
+            log.warning("raising %s again after an unknown outcome", eid)
+        self.store.record_effect(eid, "intent", None, delivery_id)
+        raised = self.raiser.raise_request(spec, self.layout)
+        self._done(
+            eid, {"key": raised.key, "kind": raised.kind, "note": raised.note}, delivery_id, applied
+        )
+
+
+def stuck_transition_note(transition: TransitionSpec, problem: str) -> str:
+    """The agents' note when uzibot could not move an issue to done (English, wiki markup)."""
+    return (
+        f"*uzibot could not move {transition.issue_key} to a done status* "
+        f"(step {{{{{transition.slug}}}}}).\n"
+        f"{escape_jira(problem)}.\n"
+        "Nothing was marked as done: uzibot retries this webhook delivery with backoff and "
+        "parks it after the last attempt (`uzibot deliveries --failed` lists it, `uzibot replay` "
+        "runs it again).\n"
+        "To fix it, set `resolve_transition` (portal request) or `tracking_done_transition` "
+        "(tracking issue) under `[<workflow>.lifecycle]` in mappings/workflows.toml to the "
+        "name of this workflow's transition, or give the workflow one transition into a done "
+        "status. Resolving the issue by hand also ends the retries."
+    )
+
+
+def _fact(case: CaseSpec, name: str) -> str | None:
+    value = case.facts.get(name)
+    return value if isinstance(value, str) and value else None
 
 
 def _subtask_eid(case: CaseSpec, slug: str) -> str:

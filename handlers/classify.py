@@ -11,7 +11,7 @@ from bot.events import Event
 from bot.mappings import Kind, Mappings, Vendor
 from bot.mappings_schema import RequestTypeRule
 from bot.plan import CASE_LABEL
-from bot.textmatch import MAX_TEXT_CHARS
+from bot.textmatch import MAX_TEXT_CHARS, find_any, tokens
 from handlers.wording import TextSignals, read_signals
 
 WorkflowName = Literal["practice_change", "renewal", "question"]
@@ -29,6 +29,7 @@ __all__ = [
     "normalise_abonneenummer",
     "read_request_facts",
     "read_signals",
+    "reporter_of",
     "request_text",
     "routed_classification",
 ]
@@ -66,6 +67,8 @@ class RequestFacts:
     vendors_named: tuple[str, ...]
     old_value: str | None
     new_value: str | None
+    reporter: str | None = None
+    """The account id of the request's reporter (the practice's portal account)."""
 
 
 def is_service_request(event: Event, ctx: HandlerContext) -> bool:
@@ -116,7 +119,15 @@ def read_request_facts(event: Event, ctx: HandlerContext) -> RequestFacts:
         vendors_named=tuple(v.name for v in named),
         old_value=ctx.field_text(event, names.old_value),
         new_value=ctx.field_text(event, names.new_value),
+        reporter=reporter_of(event),
     )
+
+
+def reporter_of(event: Event) -> str | None:
+    """The reporter's account id from the issue fields, None when absent."""
+    reporter = event.fields.get("reporter")
+    account = reporter.get("accountId") if isinstance(reporter, dict) else None
+    return account[:200] if isinstance(account, str) and account else None
 
 
 def normalise_abonneenummer(text: str | None) -> str | None:
@@ -155,7 +166,13 @@ def classify(event: Event, ctx: HandlerContext) -> Classification:
             f"the request text is too long: only its first {MAX_TEXT_CHARS:,} characters "
             f"were read ({signals.unread_chars:,} not read)"
         )
-    if rule is None:
+    decide.attached = bool(event.attachments)
+    if rule is None and _reads_as_question(event.request_type_name, mappings):
+        decide.question_type = True
+        decide.reasons.append(
+            f"request type {label} is not mapped; its name reads as a question type"
+        )
+    elif rule is None:
         decide.reasons.append(f"request type {label} is not mapped")
     elif rule.workflow is not None and (rule.workflow != "practice_change" or rule.kind):
         what = f"{rule.workflow} ({rule.kind})" if rule.kind else rule.workflow
@@ -198,10 +215,16 @@ def _decide_by_field_or_words(
     if fixed == "practice_change":
         decide.reasons.append("the words name no kind of change")
         return decide.result(None, None, None)
+    if signals.renewal and signals.question and signals.topics and not decide.attached:
+        decide.reasons.append(
+            f"the words ask a common question ({', '.join(signals.topics)}) and ask for no "
+            "renewal (no certificate attached)"
+        )
+        return decide.result("question", None, "text")
     if signals.renewal:
         decide.reasons.append("the words ask for a certificate renewal")
         return decide.result("renewal", None, "text")
-    fallback = rule.fallback_workflow if rule else None
+    fallback = rule.fallback_workflow if rule else ("question" if decide.question_type else None)
     if fallback is not None:
         decide.reasons.append(f"no change or renewal words: request type {label} means {fallback}")
         return decide.result(_workflow(fallback), None, "request_type")
@@ -222,6 +245,8 @@ class _Decider:
 
     def __post_init__(self) -> None:
         self.reasons: list[str] = []
+        self.attached = False
+        self.question_type = False
 
     def result(
         self, workflow: WorkflowName | None, kind: Kind | None, decided_by: DecidedBy | None
@@ -245,6 +270,11 @@ def _field_kind(mappings: Mappings, value: str | None) -> Kind | None:
         return kind
     named = read_signals(value, mappings, subjects_alone=True).kinds
     return named[0] if len(named) == 1 else None
+
+
+def _reads_as_question(name: str | None, mappings: Mappings) -> bool:
+    """True when an unmapped request type's name says it is for questions ("Vraag over ...")."""
+    return bool(name) and bool(find_any(mappings.question_type_phrases, tokens(name or "")))
 
 
 def _workflow(name: str) -> WorkflowName:

@@ -142,6 +142,8 @@ def template_values(
         "problems": tuple(c(problem) for problem in problems(found, facts, mappings)),
         "tracking_key": a(TRACKING_KEY_TOKEN),
         "fields": field_labels(mappings, view),
+        "upload_vendors": tuple(c(v.name) for v in mappings.vendors if v.delivery == "self_upload"),
+        "sending_vendors": tuple(c(v.name) for v in mappings.vendors if v.delivery == "vendor"),
         "unread": None,
     }
 
@@ -162,6 +164,7 @@ def _case_facts(key: str, found: Classification, facts: RequestFacts) -> dict[st
         "vendor_delivery": facts.vendor.delivery if facts.vendor else None,
         "abonneenummer": facts.abonneenummer or facts.abonneenummer_input,
         "practice_name": facts.practice_name,
+        "reporter": facts.reporter,
         "old_value": facts.old_value,
         "new_value": facts.new_value,
     }

@@ -25,12 +25,21 @@ def decide_route(event: Event, ctx: HandlerContext) -> Route:
 
 def build_router() -> Router:
     """Every concern's routes in one table, dispatched by `decide_route`."""
-    from handlers import certificates, lifecycle, practice_change, question, renewal, triage
+    from handlers import (
+        certificates,
+        lifecycle,
+        practice_change,
+        question,
+        renewal,
+        replies,
+        triage,
+    )
 
     return Router(
         practice_change.router,
         renewal.router,
         question.router,
+        replies.router,
         triage.router,
         lifecycle.router,
         certificates.router,

@@ -22,7 +22,8 @@ UNCHANGED_REACH = 2
 
 @dataclass(frozen=True)
 class TextSignals:
-    """What the words name: kinds of change (in KINDS order), renewal, question.
+    """What the words name: kinds of change (in KINDS order), renewal, question, and which
+    common questions (topics, in keywords.toml order) they ask.
 
     `unread_chars` counts the characters past MAX_TEXT_CHARS that were not read.
     """
@@ -30,6 +31,9 @@ class TextSignals:
     kinds: tuple[Kind, ...]
     renewal: bool
     question: bool
+    topics: tuple[str, ...] = ()
+    partial_topics: tuple[str, ...] = ()
+    """Topics of which some but not all word groups occur: candidates when unsure."""
     unread_chars: int = 0
 
 
@@ -53,12 +57,31 @@ def read_signals(text: str, mappings: Mappings, *, subjects_alone: bool = False)
             words, mappings.sentence_index.scan(words), mappings, subjects_alone
         )
     whole = mappings.text_index.scan(tokens(text))
+    topics, partial = read_topics(whole, mappings)
     return TextSignals(
         kinds=tuple(kind for kind in KINDS if kind in found),
         renewal=any(phrase in whole for phrase in mappings.renewal_phrases),
-        question=any(phrase in whole for phrase in mappings.question_phrases),
+        question="?" in text or any(phrase in whole for phrase in mappings.question_phrases),
+        topics=topics,
+        partial_topics=partial,
         unread_chars=unread,
     )
+
+
+def read_topics(
+    whole: dict[Phrase, list[Hit]], mappings: Mappings
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(recognised, partly recognised) common questions, in keywords.toml order, from the hits
+    of the whole text (the topics' phrases are in `mappings.text_index`)."""
+    full: list[str] = []
+    partial: list[str] = []
+    for slug, groups in mappings.question_topics.items():
+        hits = sum(1 for group in groups if any(phrase in whole for phrase in group))
+        if hits == len(groups):
+            full.append(slug)
+        elif hits:
+            partial.append(slug)
+    return tuple(full), tuple(partial)
 
 
 def _kinds_in_sentence(

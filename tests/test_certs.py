@@ -156,6 +156,25 @@ def test_a_card_certificate_is_not_a_server_certificate() -> None:
     )
 
 
+def test_a_uzi_card_certificate_is_production_without_fqdn() -> None:
+    # A UZI card (here a "Z" card of the 1003 arc): its CN is a person's name, not a server.
+    card_oid = "2.16.528.1.1003.1.3.5.5.2"
+    cert = g.server_cert(card_type="Z", oid_ca=card_oid, dns=False, fqdn="J. de Vries")
+    report = read(g.pem(cert))
+    assert report.verdict == "not_a_server_certificate"
+    assert report.environment == "production"
+    assert report.fqdn is None
+    assert not any("neither the production nor the test" in p for p in report.problems)
+    assert any("this is a card certificate" in p for p in report.problems)
+    # The card OID alone (a card type of "S" would be a contradiction) says the same.
+    odd = read(g.pem(g.server_cert(oid_ca=card_oid, dns=False, fqdn="J. de Vries")))
+    assert odd.verdict == "not_a_server_certificate" and odd.fqdn is None
+    assert any("is a UZI card value, not the server value" in p for p in odd.problems)
+    # Outside the UZI arcs it is still neither production nor test.
+    other = read(g.pem(g.server_cert(oid_ca="2.16.528.1.9999.1")))
+    assert any("neither the production nor the test" in p for p in other.problems)
+
+
 def test_a_plain_tls_certificate_is_not_uzi() -> None:
     report = read(g.pem(g.tls_cert()))
     assert report.verdict == "not_uzi"

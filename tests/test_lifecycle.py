@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 import mappings as mappings_package
-from bot.context import HandlerContext
+from bot.context import HandlerContext, StepState
 from bot.envelope import parse_jira_envelope
 from bot.events import Event
 from bot.mappings import Mappings, MappingsError, load_mappings
 from bot.mappings_schema import Lifecycle
 from bot.plan import Plan
 from handlers import lifecycle
-from handlers.lifecycle import moved_to_done, plan_lifecycle
+from handlers.lifecycle import moved_to_done, plan_confirmation, plan_lifecycle
 from handlers.routing import build_router
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
@@ -81,25 +81,64 @@ def case_property(workflow: str, slug: str, vendor: str | None, **facts: Any) ->
     return {**base, **facts}
 
 
-def ctx(prop: dict[str, Any] | None, today: date = TODAY) -> HandlerContext:
+def ctx(
+    prop: dict[str, Any] | None,
+    today: date = TODAY,
+    steps: dict[str, StepState] | None = None,
+) -> HandlerContext:
     return HandlerContext(
         mappings=maps(),
         today=today,
         tracking_project="UZO",
         service_desk_project="UZO",
         case_property=prop,
+        case_steps=steps,
+    )
+
+
+def states(workflow: str, done: tuple[str, ...], kind: str | None = "abonneenummer") -> Any:
+    """Every sub-task of the case as Jira has it now: `done` ones Done, the others To Do."""
+    return {
+        sub.slug: StepState(
+            slug=sub.slug,
+            key=f"UZO-{501 + i}",
+            status="Done" if sub.slug in done else "To Do",
+            done_category=sub.slug in done,
+        )
+        for i, sub in enumerate(maps().subtasks_for(workflow, kind))
+    }
+
+
+def through(workflow: str, slug: str, kind: str | None = "abonneenummer") -> Any:
+    """The case with every step up to and including `slug` done."""
+    order = [sub.slug for sub in maps().subtasks_for(workflow, kind)]
+    return states(workflow, tuple(order[: order.index(slug) + 1]), kind)
+
+
+def both(data: Event, context: HandlerContext) -> Plan | None:
+    """What the router applies, in order: the progress plan, then the confirmation."""
+    first = plan_lifecycle(data, context)
+    last = plan_confirmation(data, context)
+    if first is None and last is None:
+        return None
+    return Plan(
+        handler="lifecycle",
+        comments=(*(first.comments if first else ()), *(last.comments if last else ())),
+        transitions=first.transitions if first else (),
     )
 
 
 def plan(workflow: str, slug: str, vendor: str | None = "CGM Huisarts", **facts: Any) -> Plan:
-    found = plan_lifecycle(event(), ctx(case_property(workflow, slug, vendor, **facts)))
+    prop = case_property(workflow, slug, vendor, **facts)
+    kind = prop.get("kind") if workflow == "practice_change" else None
+    found = both(event(), ctx(prop, steps=through(workflow, slug, kind)))
     assert found is not None
     return found
 
 
 def body(found: Plan) -> str:
-    assert len(found.comments) == 1
-    return found.comments[0].body
+    """The newest public message of the plan (the step's own; earlier ones come before it)."""
+    return [c for c in found.comments if c.public][-1].body
 
 
 EVERY_STEP = [(w, s, v) for w, slugs in STEPS.items() for s in slugs for v in VENDORS]
@@ -110,12 +149,12 @@ def test_each_done_step_posts_one_public_comment(
     workflow: str, slug: str, vendor: str | None
 ) -> None:
     found = plan(workflow, slug, vendor)
-    comment = found.comments[0]
-    assert (comment.slug, comment.issue_key, comment.public) == (
-        f"lifecycle:{slug}",
-        "UZO-400",
-        True,
-    )
+    order = STEPS[workflow]
+    public = [c for c in found.comments if c.public]
+    assert [c.slug for c in public] == [f"lifecycle:{s}" for s in order[: order.index(slug) + 1]]
+    comment = public[-1]
+    assert (comment.issue_key, comment.public) == ("UZO-400", True)
+    assert [c for c in found.comments if not c.public] == []
     text = body(found)
     for words in SAYS[slug]:
         assert words in text, (slug, words)
@@ -131,9 +170,10 @@ def test_the_confirmation_step_resolves_the_request_and_closes_the_tracking_issu
 ) -> None:
     found = plan(workflow, STEPS[workflow][-1])
     moves = [(t.slug, t.issue_key, t.transition) for t in found.transitions]
+    # The tracking issue first: a request is never resolved while its case stays open.
     assert moves == [
-        ("lifecycle:resolve", "UZO-400", "Resolve this issue"),
         ("lifecycle:tracking_done", "UZO-500", "Done"),
+        ("lifecycle:resolve", "UZO-400", "Resolve this issue"),
     ]
 
 
@@ -184,10 +224,41 @@ def test_practice_name_is_escaped() -> None:
     assert "http://" not in text
 
 
-@pytest.mark.parametrize("name", ["lifecycle-subtask-reopened", "lifecycle-subtask-started"])
-def test_other_status_changes_do_nothing(name: str) -> None:
-    prop = case_property("practice_change", "digid_on", "Promedico ASP")
-    assert plan_lifecycle(event(name), ctx(prop)) is None
+def test_a_started_step_does_nothing() -> None:
+    prop = case_property("practice_change", "digid_off", "Promedico ASP")
+    steps = states("practice_change", ())
+    assert both(event("lifecycle-subtask-started"), ctx(prop, steps=steps)) is None
+
+
+def test_a_reopened_step_gets_the_agents_one_note_and_nothing_public() -> None:
+    prop = case_property("practice_change", "digid_off", "Promedico ASP")
+    steps = states("practice_change", ("new_certificate",))
+    found = both(event("lifecycle-subtask-reopened"), ctx(prop, steps=steps))
+    assert found is not None and found.transitions == ()
+    [note] = found.comments
+    assert not note.public and note.slug.startswith("lifecycle:reopened:")
+    assert "moved back out of done" in note.body and "digid_off" in note.body
+
+
+@pytest.mark.parametrize("workflow", list(STEPS))
+def test_steps_are_told_in_order_whatever_order_they_finish(workflow: str) -> None:
+    order = STEPS[workflow]
+    kind = "abonneenummer" if workflow == "practice_change" else None
+    prop = case_property(workflow, order[1], None)
+    # The second step finished first: nothing public, a note for the agents.
+    early = both(event(), ctx(prop, steps=states(workflow, (order[1],), kind)))
+    assert early is not None and [c.public for c in early.comments] == [False]
+    assert early.comments[0].slug == f"lifecycle:waiting:{order[1]}"
+    # Both done (simultaneous, or the first step's webhook came late): both messages, in order.
+    both_done = both(event(), ctx(prop, steps=states(workflow, order[:2], kind)))
+    assert both_done is not None
+    assert [c.slug for c in both_done.comments] == [f"lifecycle:{s}" for s in order[:2]]
+    # The confirmation done while an earlier step is open: nothing closes, nothing public.
+    last = case_property(workflow, order[-1], None)
+    open_step = states(workflow, tuple(s for s in order if s != order[1]), kind)
+    held = both(event(), ctx(last, steps=open_step))
+    assert held is not None and held.transitions == ()
+    assert [c.slug for c in held.comments if c.public] == [f"lifecycle:{order[0]}"]
 
 
 def _edited(change: Any) -> Event:
@@ -231,8 +302,8 @@ def test_a_missing_or_foreign_case_property_does_nothing(edit: dict[str, Any] | 
 
 def test_tracking_key_falls_back_to_the_parent() -> None:
     prop = {**case_property("renewal", "complete_renewal", None), "tracking_key": None}
-    found = plan_lifecycle(event(), ctx(prop))
-    assert found is not None and found.transitions[1].issue_key == "UZO-500"
+    found = plan_lifecycle(event(), ctx(prop, steps=through("renewal", "complete_renewal", None)))
+    assert found is not None and found.transitions[0].issue_key == "UZO-500"
 
 
 def test_done_status_names_are_configurable_and_the_category_is_opt_in() -> None:

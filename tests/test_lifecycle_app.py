@@ -115,9 +115,11 @@ def test_practice_change_is_followed_to_the_end(fake_jira: FakeJira, tmp_path: P
     for delivery in ["created-practice_change-abonneenummer-promedico", "started", *deliveries]:
         assert h.services.store.requeue(delivery)
         h.drain()
-    move(h, first, "To Do", "reopened")  # reopened, then done again: nothing new
-    move(h, first, "Done", "done-again")
-    assert h.writes() == writes
+    move(h, first, "To Do", "reopened")  # reopened: one note for the agents, nothing public
+    move(h, first, "Done", "done-again")  # done again: nothing new
+    assert h.writes() == writes + 1
+    [note] = fake_jira.comments(key, public=False)[-1:]
+    assert "moved back out of done" in str(note.body)
     assert len(fake_jira.comments(key, public=True)) == 5
     assert fake_jira.issue(key).status == "Resolved"
 

@@ -198,7 +198,10 @@ def test_unknown_workflow_section(copy: Path) -> None:
 
 
 def test_missing_workflow(copy: Path) -> None:
-    block = '[question]\ncase = false\n\n[question.templates]\nack = "question_ack.j2"\n'
+    block = (
+        '[question]\ncase = false\n\n[question.templates]\nanswer = "question_answer.j2"\n'
+        'note = "question_note.j2"\nunsure = "question_unsure.j2"\n'
+    )
     _edit(copy / "workflows.toml", block, "")
     assert _error(copy) == "workflows.toml: question: workflow is missing"
 

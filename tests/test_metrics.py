@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.certs.reader import read_certificate
-from bot.certs.registry import record_certificates
-from bot.metrics import operation_of, switch_off_bucket
+from bot.metrics import WORKER_FAMILIES, create_metrics, operation_of
 from bot.sandbox.faults import Fault
-from handlers.certificates import record_of
-from tests import certgen as g
 from tests.fakejira import FakeJira
-from tests.harness import TODAY, Harness, load_fixture, make_harness, with_key
+from tests.harness import Harness, load_fixture, make_harness, with_key
 
 FIXTURE = "practice_change-abonneenummer-promedico"
 
@@ -80,40 +75,16 @@ def test_a_refused_write_shows_as_a_parked_failure(fake_jira: FakeJira, tmp_path
     assert any(k[0] == "uzibot_jira_calls_total" and ("status", "400") in k[1] for k in samples)
 
 
-def test_certificates_are_counted_by_days_to_switch_off(
-    fake_jira: FakeJira, tmp_path: Path
-) -> None:
-    h = make_harness(fake_jira, tmp_path)
-    assert value(scrape(h), "uzibot_certificates", days_to_switch_off="8-30") == 0
-    not_after = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(days=25, hours=12)
-    cert = g.server_cert(not_before=datetime(2024, 1, 5, tzinfo=UTC), not_after=not_after)
-    report = read_certificate(g.pem(cert), "c.pem", today=TODAY)
-    record_certificates(h.services.store, [record_of(report, practice="P", source_request="UZO-1")])
-    samples = scrape(h)
-    assert value(samples, "uzibot_certificates", days_to_switch_off="8-30") == 1  # 25 - 7 = 18
-    assert value(samples, "uzibot_certificates", days_to_switch_off="0-7") == 0
+def test_watch_families_are_worker_families() -> None:
+    # The expiry watch runs beside the worker: under serve its families come from the child.
+    metrics = create_metrics()
+    text = metrics.render(WORKER_FAMILIES.__contains__).decode()
+    assert "uzibot_watch_steps_total" in text and "uzibot_certificates" in text
+    assert "uzibot_intake_total" not in text and "uzibot_queue_depth" not in text
 
 
-def test_reminders_sent_is_exported_and_counts(fake_jira: FakeJira, tmp_path: Path) -> None:
-    # Defined here; the expiry watch increments it when it posts a reminder.
-    h = make_harness(fake_jira, tmp_path)
-    assert value(scrape(h), "uzibot_reminders_sent_total", kind="expiry") == 0
-    h.services.metrics.reminders_sent.labels(kind="expiry").inc()
-    assert value(scrape(h), "uzibot_reminders_sent_total", kind="expiry") == 1
-
-
-def test_operation_labels_stay_bounded_and_buckets_cover_every_day() -> None:
+def test_operation_labels_stay_bounded() -> None:
     assert operation_of("rest/api/3/issue/UZO-12/comment") == "/rest/api/3/issue/{key}/comment"
     assert operation_of("/rest/servicedeskapi/servicedesk/4/requesttype?start=0") == (
         "/rest/servicedeskapi/servicedesk/{id}/requesttype"
     )
-    assert [switch_off_bucket(d) for d in (-3, 0, 7, 8, 30, 31, 90, 91)] == [
-        "switched_off",
-        "0-7",
-        "0-7",
-        "8-30",
-        "8-30",
-        "31-60",
-        "61-90",
-        "over_90",
-    ]

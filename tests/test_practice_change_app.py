@@ -115,7 +115,7 @@ def test_each_kind_and_vendor_gives_the_exact_case(
     assert KIND_WORDS[kind] in public
     assert "DICTU" in public and "DigiD" in public
     if vendor == "Bricks":
-        assert "Voor Bricks is er helaas geen andere manier om in te loggen" in public
+        assert "Met Bricks is er helaas geen andere manier om in te loggen" in public
         assert "gebruikersnaam en wachtwoord" not in public
     else:
         assert "gebruikersnaam en wachtwoord" in public
@@ -172,8 +172,15 @@ def test_replay_and_later_webhooks_create_nothing_new(fake_jira: FakeJira, tmp_p
         assert h.post(load_fixture(later), delivery_id=later).status_code == 202
         assert h.drain() == 1
         assert h.services.store.get(later).status == "done"  # type: ignore[union-attr]
-    assert h.writes() == writes
-    assert case_of(fake_jira, payload["issue"]["key"]) == before
+    # The practice's reply (no question, no file) gets the agents one note; the case is as it was.
+    assert h.writes() == writes + 1
+    note = fake_jira.comments(payload["issue"]["key"], public=False)[-1]
+    assert "the practice replied" in str(note.body)
+    assert h.services.store.requeue("practice_change-abonneenummer-promedico-comment")
+    h.drain()
+    assert h.writes() == writes + 1
+    after = case_of(fake_jira, payload["issue"]["key"])
+    assert {**after, "internal": after["internal"][:-1]} == before
 
 
 def test_request_budget_per_new_case_and_per_replay(fake_jira: FakeJira, tmp_path: Path) -> None:

@@ -169,6 +169,7 @@ def test_exact_plan_for_promedico_abonneenummer(ctx: HandlerContext) -> None:
         "vendor_delivery": "self_upload",
         "abonneenummer": "01234567",
         "practice_name": "Huisartsenpraktijk De Linde",
+        "reporter": "qm:6f1c2a7e-3b54-4d0e-9a1f-000000000001:5e6f0001-1d2e-4f3a-8b9c-a1b2c3d40001",
         "old_value": "01234567",
         "new_value": "07654321",
     }
@@ -200,7 +201,8 @@ def test_exact_plan_for_promedico_abonneenummer(ctx: HandlerContext) -> None:
 
 def test_vendor_delivered_certificate_needs_nothing_from_the_practice(ctx: HandlerContext) -> None:
     _, ack, _ = parts(plan_for("practice_change-abonneenummer-cgm-huisarts", ctx))
-    assert "vraagt u aan bij CGM Huisarts. CGM Huisarts stuurt het daarna rechtstreeks" in ack.body
+    said = "vraagt u aan samen met CGM Huisarts. CGM Huisarts stuurt het daarna rechtstreeks"
+    assert said in ack.body
     assert "Opslaan en afronden" not in ack.body and "DigiD Aanvragen*.\n" not in ack.body
 
 

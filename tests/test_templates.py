@@ -21,7 +21,8 @@ from tests.test_markup import live_markup
 
 HELP_PAGE = Path(__file__).resolve().parents[2] / "shared" / "domain"
 TEMPLATES = Path(mappings_package.__file__).resolve().parent / "templates"
-OWNED_WORKFLOWS = ("practice_change", "triage", "question")
+OWNED_WORKFLOWS = ("practice_change", "triage")
+"""The question workflow's templates need answer values: tests/test_question.py renders them."""
 HOSTILE = "[klik|http://evil.example]{color:red}*x*{color} [~accountid:1] h1. |a|"
 
 
@@ -193,7 +194,7 @@ def test_customer_texts_are_our_own_words(maps: Mappings) -> None:
     runs = _help_runs()
     for kind, vendor in _cases(maps):
         values = _values(maps, kind, vendor, WIKI, "Praktijk")
-        for name in ("practice_change_public.j2", "vendor_question.j2", "question_ack.j2"):
+        for name in ("practice_change_public.j2", "vendor_question.j2"):
             words = _words(maps.render(name, **values))
             copied = [
                 " ".join(words[i : i + RUN])

@@ -15,6 +15,7 @@ from bot.certs.deadlines import compute_deadlines, local_date
 from bot.certs.formats import DecodedUpload, FormatError, decode_upload
 from bot.certs.report import CertReport, Verdict
 from bot.certs.uzi_profile import (
+    OID_CA_PRODUCTION,
     SERVER_CARD_TYPE,
     URA_ASSIGNER,
     AltNames,
@@ -27,6 +28,7 @@ from bot.certs.uzi_profile import (
     detect_generation,
     first_attribute,
     is_ca,
+    is_card_oid,
     issuer_label,
     key_facts,
     parse_permanent_identifier,
@@ -137,7 +139,7 @@ def _report(
         verdict = "private_key_included"
     elif not is_uzi:
         verdict = "not_uzi"
-    elif fields.get("card_type") != SERVER_CARD_TYPE:
+    elif fields.get("card_type") != SERVER_CARD_TYPE or is_card_oid(fields.get("oid_ca")):
         verdict = "not_a_server_certificate"
     elif mismatch:
         verdict = "abonneenummer_mismatch"
@@ -227,11 +229,18 @@ def _describe(
         problems.append(
             "The certificate has no UZI otherName (2.5.5.5), so it is not a UZI server certificate."
         )
-    elif is_uzi and fields["card_type"] != SERVER_CARD_TYPE:
-        problems.append(
-            f"The UZI card type is {fields['card_type']!r}: this is a card certificate, "
-            "not a server certificate (type 'S')."
-        )
+    elif is_uzi and (fields["card_type"] != SERVER_CARD_TYPE or is_card_oid(fields["oid_ca"])):
+        fields["fqdn"] = None  # a card's CN is a person's name, not a server
+        if fields["card_type"] != SERVER_CARD_TYPE:
+            problems.append(
+                f"The UZI card type is {fields['card_type']!r}: this is a card certificate, "
+                "not a server certificate (type 'S')."
+            )
+        else:
+            problems.append(
+                f"The OID CA {fields['oid_ca']!r} is a UZI card value, not the server value "
+                f"({OID_CA_PRODUCTION!r}): this is a card certificate, not a server certificate."
+            )
     serial = first_attribute(subject, NameOID.SERIAL_NUMBER)
     if is_uzi and serial and serial != fields["uzi_number"]:
         problems.append(

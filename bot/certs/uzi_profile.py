@@ -15,6 +15,15 @@ UZI_OTHERNAME_OID = x509.ObjectIdentifier("2.5.5.5")
 PERMANENT_IDENTIFIER_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.3")
 OID_CA_PRODUCTION = "2.16.528.1.1003.1.3.5.5.5"
 OID_CA_TEST = "2.16.528.1.1007.99.2110"
+OID_CA_UZI_ARC = "2.16.528.1.1003.1.3.5.5."
+"""The production (1003) arc of the UZI OID CA values: .5 is the server value, others cards."""
+
+
+def is_card_oid(oid_ca: str | None) -> bool:
+    """True for a production UZI OID CA value other than the server one (a UZI card)."""
+    return bool(oid_ca) and oid_ca != OID_CA_PRODUCTION and str(oid_ca).startswith(OID_CA_UZI_ARC)
+
+
 URA_ASSIGNER = "2.16.528.1.1007.3.3"
 SERVER_CARD_TYPE = "S"
 
@@ -126,7 +135,7 @@ def check_uzi_name(name: UziName) -> list[str]:
         problems.append("The abonneenummer in the UZI otherName is not 8 digits.")
     if not (name.agb.isdigit() and len(name.agb) == 8):
         problems.append("The AGB code in the UZI otherName is not 8 digits.")
-    if name.oid_ca not in (OID_CA_PRODUCTION, OID_CA_TEST):
+    if name.oid_ca not in (OID_CA_PRODUCTION, OID_CA_TEST) and not is_card_oid(name.oid_ca):
         problems.append(
             f"The OID CA {name.oid_ca!r} is neither the production nor the test UZI value."
         )
@@ -223,7 +232,7 @@ def detect_environment(oid_ca: str | None, issuer: str) -> tuple[Environment | N
     test_issuer = "TEST" in issuer.upper().split()
     if oid_ca == OID_CA_TEST:
         return "test", []
-    if oid_ca == OID_CA_PRODUCTION:
+    if oid_ca == OID_CA_PRODUCTION or is_card_oid(oid_ca):
         if test_issuer:
             return "test", [
                 "The OID CA is the production value but the issuer is a TEST CA; "

@@ -58,6 +58,14 @@ class JiraRetryable(JiraError):
     """
 
 
+class TransitionUnavailable(JiraRetryable):
+    """No transition could move the issue to done: retried (an admin may fix the workflow or
+    the mapping meanwhile) and finally parked like any failed delivery."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(0, f"cannot move {key} to done: {problem}", operation="resolve")
+
+
 class JiraPermanent(JiraError):
     """Jira refused the request (4xx other than 429): retrying the same call will not help."""
 

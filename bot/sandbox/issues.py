@@ -13,7 +13,7 @@ from bot.sandbox.fields import (
 from bot.sandbox.http import JiraError, SandboxRequest, SandboxResponse, json_response
 from bot.sandbox.model import IssueState, LinkState, Site
 from bot.sandbox.render import issue_json, select_fields
-from bot.sandbox.seed import DEFAULT_PRIORITY, LINK_TYPES, WORKFLOWS, IssueTypeSeed, ProjectSeed
+from bot.sandbox.seed import DEFAULT_PRIORITY, LINK_TYPES, IssueTypeSeed, ProjectSeed
 
 MAX_BULK = 50
 
@@ -48,7 +48,7 @@ def create_issue(
         key=key,
         project_key=project.key,
         issuetype=itype,
-        status=WORKFLOWS[itype.workflow].initial,
+        status=site.workflows[itype.workflow].initial,
         created=now,
         updated=now,
         seq=site.next_seq(),

@@ -103,6 +103,7 @@ class Site:
     fields: tuple[FieldSeed, ...]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     issue_types: list[IssueTypeSeed] = field(default_factory=lambda: list(ISSUE_TYPES))
+    workflows: dict[str, WorkflowSeed] = field(default_factory=lambda: dict(WORKFLOWS))
     users: dict[str, UserState] = field(default_factory=dict)
     issues: dict[str, IssueState] = field(default_factory=dict)
     links: list[LinkState] = field(default_factory=list)
@@ -188,7 +189,7 @@ class Site:
 
     def workflow(self, issue: IssueState) -> WorkflowSeed:
         """The workflow an issue follows."""
-        return WORKFLOWS[issue.issuetype.workflow]
+        return self.workflows[issue.issuetype.workflow]
 
     def field_seed(self, field_id: str) -> FieldSeed | None:
         """A field definition by id."""

@@ -112,6 +112,8 @@ STATUSES = {
         StatusSeed("10001", "Done", "done"),
         StatusSeed("10010", "Waiting for support", "new"),
         StatusSeed("10011", "Resolved", "done"),
+        StatusSeed("10012", "Closed", "done"),
+        StatusSeed("10013", "Declined", "done"),
     )
 }
 
@@ -159,6 +161,7 @@ REQUEST_TYPES = (
     ("103", "UZI-servercertificaat vernieuwen"),
     ("104", "Vraag stellen"),
     ("105", "Overig"),
+    ("106", "Vragen over DigiD"),
 )
 
 VENDORS = (

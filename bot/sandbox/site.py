@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import unquote
@@ -21,7 +22,7 @@ from bot.sandbox.faults import Fault, FaultQueue
 from bot.sandbox.http import JiraError, SandboxRequest, SandboxResponse, json_response
 from bot.sandbox.model import AttachmentState, CommentState, IssueState, LinkState, Site, UserState
 from bot.sandbox.routes import ROUTES
-from bot.sandbox.seed import STATUSES, default_fields, default_projects
+from bot.sandbox.seed import STATUSES, TransitionSeed, default_fields, default_projects
 from bot.sandbox.webhook import seed_issue
 
 __all__ = ["Fault", "JiraSandbox", "RequestRecord", "SandboxAdapter", "SandboxResponse"]
@@ -199,6 +200,11 @@ class JiraSandbox:
             }
         )
 
+    def add_customer(self, account_id: str, email: str, display_name: str = "Praktijk") -> None:
+        """A portal customer the service desk knows (to raise requests on behalf of)."""
+        with self._lock:
+            self.site.users[account_id] = UserState(account_id, display_name, "customer", email)
+
     def add_attachment(
         self,
         issue_key: str,
@@ -252,6 +258,13 @@ class JiraSandbox:
             raise ValueError(f"unknown status {status!r}")
         with self._lock:
             workflow.move(self.site, self.issue(issue_key), status)
+
+    def set_transitions(self, workflow_name: str, transitions: tuple[TransitionSeed, ...]) -> None:
+        """Give one of the site's workflows ("request", "task") other transitions, as an admin
+        of another site would have named them."""
+        with self._lock:
+            current = self.site.workflows[workflow_name]
+            self.site.workflows[workflow_name] = replace(current, transitions=transitions)
 
     # --- inspection --------------------------------------------------------------------------
 

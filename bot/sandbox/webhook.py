@@ -16,7 +16,7 @@ from bot.sandbox.model import (
     priority_by,
 )
 from bot.sandbox.render import adf_to_text, text_to_adf
-from bot.sandbox.seed import WORKFLOWS, IssueTypeSeed, ProjectSeed
+from bot.sandbox.seed import IssueTypeSeed, ProjectSeed
 
 SYSTEM_COPIED = ("summary", "labels", "duedate")
 
@@ -45,7 +45,7 @@ def seed_issue(
     existing = site.issues.get(key)
     now = site.now()
     created = _time(fields.get("created")) or now
-    status = _name(fields.get("status")) or WORKFLOWS[itype.workflow].initial
+    status = _name(fields.get("status")) or site.workflows[itype.workflow].initial
     issue = existing or IssueState(
         id=str(issue_json.get("id") or site.next_issue_id()),
         key=key,
