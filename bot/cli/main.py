@@ -202,6 +202,8 @@ def _run_with_settings(
     if command == "watch":
         from bot.cli.watch import run_watch
 
+        resolve_request_types(services, settings)  # raise with the site's renewal type
+
         return run_watch(services, today=args.today, out=out)
     if command == "certs":
         from bot.cli.certs import certs_command
