@@ -103,8 +103,13 @@ class ExpiryWatch:
         """The renewal request type (id or name) the watch raises with and looks among."""
         return self.config.request_type or self.mappings.renewal_request_type()
 
-    def scan(self, today: date) -> ScanResult:
-        """Do every step due today (and nothing already done); never raises for one failure."""
+    def scan(
+        self, today: date, *, on_progress: Callable[[int, int], None] | None = None
+    ) -> ScanResult:
+        """Do every step due today (and nothing already done); never raises for one failure.
+
+        `on_progress(done, total)` is called after each watched certificate (a CLI's bar).
+        """
         result = ScanResult()
         self._today = today
         self._open_requests = None  # read again, once, by the first `open` step of this scan
@@ -114,10 +119,12 @@ class ExpiryWatch:
         cases = case_states(steps_with_prefix(self.store, PREFIX))
         self._own_keys = frozenset(c.key for c in cases.values() if c.key)
         by_number = {w.abonneenummer: w for w in current}
-        for cert in current:
+        for done, cert in enumerate(current, start=1):
             self._advance(
                 cert, cases.get((cert.abonneenummer, cert.fingerprint), CaseState()), result
             )
+            if on_progress is not None:
+                on_progress(done, len(current))
         self._notice_newer(cases, by_number, result)
         return result
 
