@@ -60,6 +60,9 @@ class HandlerContext:
     certificates: Sequence[CertReport] = ()
     unread_certificates: tuple[str, ...] = ()
     """Names of certificate-like attachments left unread: past the per-request file limit."""
+    registered: CertReport | None = None
+    """The registry's current production certificate of the request's abonneenummer (file
+    `registry`): the renewal deadline when no current certificate is attached."""
     case_property: Mapping[str, Any] | None = None
     """The `uzibot` entity property of the event's issue, read for the bot's own sub-tasks
     and tracking issues (their webhooks carry no properties)."""

@@ -95,6 +95,7 @@ def _build_event(
             "labels": tuple(x for x in _list(fields.get("labels")) if isinstance(x, str)),
             "actor_account_id": actor_id,
             "actor_type": actor_type,
+            "reporter_account_id": _str(_dict(fields.get("reporter")).get("accountId")),
             "request_type_id": _str(request_type.get("id")),
             "request_type_name": _str(request_type.get("name")),
             "changelog": _parse_changelog(payload.get("changelog")),

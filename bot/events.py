@@ -66,6 +66,8 @@ class Event(BaseModel):
     labels: tuple[str, ...] = ()
     actor_account_id: str | None = None
     actor_type: str | None = None
+    reporter_account_id: str | None = None
+    """The request's reporter (for a portal request: the practice's customer account)."""
     request_type_id: str | None = None
     request_type_name: str | None = None
     changelog: tuple[ChangeItem, ...] = ()

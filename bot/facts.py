@@ -7,8 +7,8 @@ field ids come from mappings alone and nothing is downloaded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -71,6 +71,8 @@ class Scope:
     tracking_project: str
     max_cert_bytes: int
     max_cert_files: int = DEFAULT_MAX_FILES
+    registry: Callable[[str, date], CertReport | None] | None = None
+    """Looks up the current production certificate of an abonneenummer (None: no registry)."""
 
 
 def gather_context(
@@ -115,7 +117,7 @@ def gather_context(
             known = known_cases(
                 event, mappings, ids, source, cases, own=event.name == "comment_created"
             )
-    return HandlerContext(
+    ctx = HandlerContext(
         mappings=mappings,
         today=today,
         tracking_project=scope.tracking_project,
@@ -127,6 +129,12 @@ def gather_context(
         case_steps=case_steps,
         known_cases=tuple(known),
     )
+    if scope.registry is None or not _is_request(event, scope):
+        return ctx
+    typed = (ctx.field_text(event, mappings.fields.abonneenummer) or "").strip()
+    if not (typed.isdigit() and len(typed) <= 8):
+        return ctx
+    return replace(ctx, registered=scope.registry(typed.zfill(8), today))
 
 
 def read_case_steps(source: FactSource, tracking_key: str | None) -> dict[str, StepState] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,8 @@ class Metrics:
     intake_seconds: Histogram
     processed: Counter
     jira_effects: Counter
+    watch_steps: Counter
+    certificates: Gauge
 
 
 def create_metrics() -> Metrics:
@@ -45,6 +47,18 @@ def create_metrics() -> Metrics:
             "uzibot_jira_effects_total",
             "Effects applied in Jira by kind",
             ["kind"],
+            registry=registry,
+        ),
+        watch_steps=Counter(
+            "uzibot_watch_steps_total",
+            "Expiry watch steps taken (open-request, open-tracking, remind, priority, newer)",
+            ["kind"],
+            registry=registry,
+        ),
+        certificates=Gauge(
+            "uzibot_certificates",
+            "Current production certificates by days until DigiD is switched off",
+            ["days_to_switch_off"],
             registry=registry,
         ),
     )

@@ -89,6 +89,32 @@ class CertificateRecord(BaseModel):
     not_after: str | None = None
     practice: str | None = None
     source_request: str | None = None
+    vendor: str | None = None
+    contact: str | None = None
+    """The practice's portal customer: accountId (from the reporter) or e-mail (from a CSV)."""
+    environment: str | None = None
+    """`production` or `test`; the expiry watch skips test certificates."""
+
+
+class RequestSpec(BaseModel):
+    """Raise a portal request on behalf of a customer (or, without one, an agents-only issue).
+
+    `slug` is the request's identity: the reconciler raises each slug once.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    request_type: str
+    """The request type's id or name, resolved against the site."""
+    summary: str
+    description: str
+    on_behalf_of: str | None = None
+    """accountId or e-mail of the portal customer; None gives an agents-only tracking issue."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Further request fields by display name (e.g. Abonneenummer), sent when the site has them."""
+    labels: tuple[str, ...] = ()
+    """Labels of the agents-only tracking issue."""
 
 
 class Plan(BaseModel):
@@ -103,6 +129,7 @@ class Plan(BaseModel):
     transitions: tuple[TransitionSpec, ...] = ()
     certificates: tuple[CertificateRecord, ...] = ()
     labels: tuple[LabelSpec, ...] = ()
+    requests: tuple[RequestSpec, ...] = ()
 
     def is_empty(self) -> bool:
         """True when applying the plan would change nothing."""
@@ -112,4 +139,5 @@ class Plan(BaseModel):
             and not self.transitions
             and not self.certificates
             and not self.labels
+            and not self.requests
         )

@@ -12,7 +12,7 @@ from bot.certs.registry import record_certificates
 from bot.inbox.cases import remember_case
 from bot.inbox.store import Store
 from bot.jira.errors import JiraPermanent, TransitionUnavailable
-from bot.jira.gateway import CaseLayout, JiraGateway
+from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
 from bot.markup import escape_jira
 from bot.plan import (
     TRACKING_KEY_TOKEN,
@@ -21,6 +21,7 @@ from bot.plan import (
     CommentSpec,
     LabelSpec,
     Plan,
+    RequestSpec,
     TransitionSpec,
 )
 
@@ -36,11 +37,13 @@ class Reconciler:
         store: Store,
         layout: CaseLayout,
         on_effect: Callable[[str], None] | None = None,
+        raiser: RequestRaiser | None = None,
     ) -> None:
         self.gateway = gateway
         self.store = store
         self.layout = layout
         self.on_effect = on_effect or (lambda _eid: None)
+        self.raiser = raiser
 
     def apply(self, plan: Plan, delivery_id: str) -> list[str]:
         """Make Jira match the plan; return the effect ids applied now (empty on a replay)."""
@@ -56,6 +59,8 @@ class Reconciler:
             self._ensure_registered(record, delivery_id, applied)
         for label in plan.labels:
             self._ensure_label(label, delivery_id, applied)
+        for request in plan.requests:
+            self._ensure_request(request, delivery_id, applied)
         return applied
 
     # -- journal helpers ------------------------------------------------------
@@ -258,6 +263,24 @@ class Reconciler:
             return
         record_certificates(self.store, [record])
         self._done(eid, {"abonneenummer": record.abonneenummer}, delivery_id, applied)
+
+    # -- requests raised by the bot (expiry watch) ---------------------------------------------
+    def _ensure_request(self, spec: RequestSpec, delivery_id: str, applied: list[str]) -> None:
+        """Raise the request once. An intent without a result (crash or lost answer) is raised
+        again: JSM offers no idempotency key, so that rare case may give a second request."""
+        eid = f"request:{spec.slug}"
+        rec = self._journal(eid)
+        if rec is not None and rec[0] == "done":
+            return
+        if self.raiser is None:
+            raise JiraPermanent(0, "no request raiser configured")
+        if rec is not None:
+            log.warning("raising %s again after an unknown outcome", eid)
+        self.store.record_effect(eid, "intent", None, delivery_id)
+        raised = self.raiser.raise_request(spec, self.layout)
+        self._done(
+            eid, {"key": raised.key, "kind": raised.kind, "note": raised.note}, delivery_id, applied
+        )
 
 
 def stuck_transition_note(transition: TransitionSpec, problem: str) -> str:

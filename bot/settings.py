@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     jira_timeout_seconds: float = Field(default=30.0, gt=0)
     mappings_dir: Path | None = None
     log_level: str = "INFO"
+    expiry_thresholds: str = "60,35,28,21,14,8"
+    expiry_request_type: str = ""
+    expiry_scan_seconds: float = Field(default=3600.0, ge=0)
 
     @field_validator("jira_url")
     @classmethod
@@ -87,6 +90,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgresql://")
         return value
 
+    @field_validator("expiry_thresholds")
+    @classmethod
+    def _check_thresholds(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not parts or not all(p.isdigit() and 0 < int(p) <= 400 for p in parts):
+            raise ValueError("must be whole days before expiry, e.g. 60,35,28,21,14,8")
+        return ",".join(str(n) for n in sorted({int(p) for p in parts}, reverse=True))
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.tracking_project:
@@ -97,6 +108,10 @@ class Settings(BaseSettings):
             # A Jira call only starts with at least its timeout left on the lease.
             raise ValueError("LEASE_SECONDS must be at least twice JIRA_TIMEOUT_SECONDS")
         return self
+
+    def thresholds(self) -> tuple[int, ...]:
+        """The expiry watch's thresholds, days before expiry, largest first."""
+        return tuple(int(p) for p in self.expiry_thresholds.split(","))
 
     def webhook_secrets(self) -> list[bytes]:
         """The accepted webhook secrets (comma-separated list, newest first, for rotation)."""

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bot.certs.registry import registered_report
 from bot.facts import Scope
 from bot.inbox.cases import CaseIndex
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import Retention, RetrySchedule, Worker
-from bot.jira.gateway import CaseLayout, JiraGateway
+from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
 from bot.jira.retry import RetryPolicy, within_budget
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
@@ -23,6 +24,7 @@ from bot.processor import Processor
 from bot.reconciler import Reconciler
 from bot.router import Router
 from bot.settings import Settings
+from bot.watch import ExpiryWatch, Scheduler, WatchConfig
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -39,6 +41,8 @@ class Services:
     processor: Processor
     worker: Worker
     metrics: Metrics
+    watch: ExpiryWatch
+    scheduler: Scheduler
 
 
 def today_in_amsterdam() -> date:
@@ -104,8 +108,13 @@ def build_services(
         },
     )
     metrics = create_metrics()
+    raiser = RequestRaiser(gateway, settings.service_desk_project)
     reconciler = Reconciler(
-        gateway, store, layout, on_effect=count_effects(metrics, on_effect or (lambda _eid: None))
+        gateway,
+        store,
+        layout,
+        on_effect=count_effects(metrics, on_effect or (lambda _eid: None)),
+        raiser=raiser,
     )
     processor = Processor(
         gateway=gateway,
@@ -117,6 +126,7 @@ def build_services(
             tracking_project=settings.tracking_project,
             max_cert_bytes=settings.max_cert_bytes,
             max_cert_files=settings.max_cert_files,
+            registry=lambda number, day: registered_report(store, number, day),
         ),
         today=today,
         bot_account_id=settings.bot_account_id,
@@ -141,4 +151,27 @@ def build_services(
             failed_days=settings.retention_failed_days or None,
         ),
     )
-    return Services(store, gateway, mappings, router, reconciler, processor, worker, metrics)
+    watch = ExpiryWatch(
+        store=store,
+        gateway=gateway,
+        reconciler=reconciler,
+        mappings=mappings,
+        config=WatchConfig(
+            thresholds=settings.thresholds(),
+            request_type=settings.expiry_request_type or renewal_request_type(mappings),
+        ),
+        metrics=metrics,
+        raiser=raiser,
+    )
+    scheduler = Scheduler(watch.scan, today, settings.expiry_scan_seconds)
+    return Services(
+        store, gateway, mappings, router, reconciler, processor, worker, metrics, watch, scheduler
+    )
+
+
+def renewal_request_type(mappings: Mappings) -> str:
+    """The request type mapped to the renewal workflow (id), the watch's default."""
+    for item in mappings.request_types.request_type:
+        if item.workflow == "renewal" and not item.kind:
+            return str(item.id or item.name)
+    return "UZI-servercertificaat vernieuwen"

@@ -40,8 +40,17 @@ def unread_values(names: Sequence[str]) -> dict[str, Any] | None:
 def plan_certificate_records(event: Event, ctx: HandlerContext) -> Plan | None:
     """One registry record per attached UZI server certificate, whatever the request is about."""
     practice = ctx.field_text(event, ctx.mappings.fields.practice_name)
+    vendor_text = ctx.field_text(event, ctx.mappings.fields.vendor)
+    known = ctx.mappings.match_vendor(vendor_text)
+    vendor = known.name if known else vendor_text
     records = tuple(
-        record_of(report, practice=practice, source_request=event.issue_key)
+        record_of(
+            report,
+            practice=practice,
+            source_request=event.issue_key,
+            vendor=vendor,
+            contact=event.reporter_account_id,
+        )
         for report in ctx.certificates
         if is_recordable(report)
     )
@@ -65,7 +74,12 @@ def is_recordable(report: CertReport) -> bool:
 
 
 def record_of(
-    report: CertReport, *, practice: str | None, source_request: str | None
+    report: CertReport,
+    *,
+    practice: str | None,
+    source_request: str | None,
+    vendor: str | None = None,
+    contact: str | None = None,
 ) -> CertificateRecord:
     """The registry facts of one certificate report."""
     assert report.fingerprint_sha256 and report.abonneenummer
@@ -77,6 +91,9 @@ def record_of(
         not_after=report.not_after.isoformat() if report.not_after else None,
         practice=practice,
         source_request=source_request,
+        vendor=vendor,
+        contact=contact,
+        environment=report.environment,
     )
 
 

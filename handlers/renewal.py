@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from bot.context import HandlerContext
@@ -61,6 +62,9 @@ def plan_renewal(event: Event, ctx: HandlerContext) -> Plan | None:
     files = read_files(event, ctx.certificates, facts.abonneenummer, ctx.today)
     every = assess(files, ctx.today)
     first = assess([f for f in files if f.original], ctx.today)
+    known = registered_file(ctx, every)
+    if known is not None:
+        every, first = replace(every, current=known), replace(first, current=known)
     base = common_values(key, found, facts)
     writer = _Writer(ctx, key, base, facts.abonneenummer)
     comments = [
@@ -136,6 +140,23 @@ class _Writer:
             return [note]  # nothing to acknowledge: the private-key reply covers it
         reply = self.comment(file.slug, "certificate_received", public=True, **values)
         return [reply, note]
+
+
+def registered_file(ctx: HandlerContext, every: Certificates) -> AttachedFile | None:
+    """The registry's current certificate, when nothing attached dates the renewal."""
+    report = ctx.registered
+    if report is None or every.current is not None or every.new is not None:
+        return None
+    if any(f.report.fingerprint_sha256 == report.fingerprint_sha256 for f in every.files):
+        return None
+    return AttachedFile(
+        report=report,
+        attachment_id=None,
+        created=None,
+        original=False,
+        issues=(),
+        abonneenummer_matches=True,
+    )
 
 
 def _later_files(files: tuple[AttachedFile, ...]) -> list[AttachedFile]:

@@ -106,6 +106,7 @@ def deadline_values(file: AttachedFile | None, today: date) -> dict[str, Any] | 
         "state": trusted(r.deadline_state or "on_time"),
         "state_text": escape_inline(r.deadline_state or "unknown"),
         "passed": r.deactivation_date < today,
+        "from_registry": file.attachment_id is None and r.file == "registry",
         "today": r.deactivation_date == today,
     }
 

@@ -29,6 +29,15 @@ RUNNERS = {
     ),
     "uzibot cert --ca bot/examples/example-ca.pem --today 2026-06-01 "
     "bot/examples/servercertificaat.crt": RUN_HERE,
+    **dict.fromkeys(
+        (
+            "uzibot certs import certs --contacts contacts.csv",
+            "uzibot certs list --today 2027-01-04",
+            "uzibot watch --once --today 2026-12-01",
+            "uzibot watch --once --today 2027-01-04",
+        ),
+        "tests/test_watch_readme.py",
+    ),
 }
 
 
@@ -91,7 +100,7 @@ def test_readme_output_is_what_the_command_prints(
 
 
 def test_readme_cert_command_verifies_the_example(monkeypatch: pytest.MonkeyPatch) -> None:
-    (command,) = [c for c in RUNNERS if c.startswith("uzibot cert")]
+    (command,) = [c for c in RUNNERS if c.startswith("uzibot cert ")]
     monkeypatch.chdir(ROOT)
     (report,) = json.loads(run_uzibot(command + " --json"))
     assert (report["verdict"], report["chain_verified"], report["problems"]) == ("ok", True, [])

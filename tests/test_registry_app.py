@@ -87,3 +87,12 @@ def test_certificate_sent_with_a_customer_comment_updates_the_case(
     public = fake_jira.comments(key, public=True)
     assert len(public) == 2 and "29 december 2026" in public[-1].body
     assert [r.status for r in certificates_for(h.services.store, "07654321")] == ["current"]
+    [row] = certificates_for(h.services.store, "07654321")
+    reporter = comment["issue"]["fields"]["reporter"]["accountId"]
+    # The request's reporter, practice and system are who the expiry watch will reach.
+    assert (row.contact, row.practice, row.vendor, row.environment) == (
+        reporter,
+        "Huisartsenpraktijk Het Anker",
+        "CGM Huisarts",
+        "production",
+    )

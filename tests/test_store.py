@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.inbox import schema
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from tests.pgdb import fresh_database
@@ -107,7 +108,7 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     with s.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 9
+        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 12
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
 
@@ -127,6 +128,35 @@ def test_deliveries_of_one_issue_are_never_leased_at_the_same_time(store: Store)
     )
     third = store.claim("w3", 60)
     assert third is not None and third.id == "a2"
+
+
+def test_migration_adds_the_registry_contact_columns_to_an_old_database(tmp_path: Path) -> None:
+    """A database at version 9 (before the expiry watch) gets vendor, contact and environment."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    s = open_store(url)
+    with s.engine.begin() as conn:
+        from sqlalchemy import text
+
+        for column in ("vendor", "contact", "environment"):
+            conn.execute(text(f"ALTER TABLE certificates DROP COLUMN {column}"))
+        conn.execute(text("UPDATE schema_version SET version = 9"))
+        conn.execute(
+            text(
+                "INSERT INTO certificates (fingerprint, abonneenummer, practice, not_after, "
+                "status, recorded_at) VALUES ('ab', '01234567', 'De Linde', '2029-01-01', "
+                "'current', 1.0)"
+            )
+        )
+    s.close()
+    s = open_store(url)
+    with s.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT practice, vendor, contact, environment FROM certificates")
+        ).one()
+        assert tuple(row) == ("De Linde", None, None, None)
+        version = conn.execute(text("SELECT version FROM schema_version")).scalar()
+        assert version == len(schema._MIGRATIONS) == 12
+    s.close()
 
 
 def test_an_old_inbox_is_migrated_outcomes_leave_last_error(tmp_path: Path) -> None:
@@ -168,7 +198,7 @@ def test_an_old_inbox_is_migrated_outcomes_leave_last_error(tmp_path: Path) -> N
         with store.engine.connect() as conn:
             from sqlalchemy import text
 
-            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 9
+            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 12
     finally:
         store.close()
 

@@ -1,4 +1,4 @@
-"""The `uzibot` command line: serve, worker, plan, cert, check, deliveries, replay, demo."""
+"""The `uzibot` command line: serve, worker, plan, cert, certs, watch, check, inbox, demo."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # settings import pydantic-settings: only the commands that n
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree for every subcommand."""
-    from bot.cli.cert import add_cert_parser
+    from bot.cli.cert import add_cert_parser, parse_day
+    from bot.cli.certs import add_certs_parser
 
     parser = argparse.ArgumentParser(prog="uzibot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only make it due again; a running worker picks it up",
     )
     sub.add_parser("demo", help="run the whole pipeline against an in-memory Jira sandbox")
+    add_certs_parser(sub)
+    watch = sub.add_parser("watch", help="run the expiry scan (cron or a scheduler)")
+    watch.add_argument("--once", action="store_true", required=True, help="one scan, then exit")
+    watch.add_argument("--today", type=parse_day, default=None, metavar="YYYY-MM-DD")
     return parser
 
 
@@ -115,11 +120,20 @@ def _run_with_settings(
     if command == "worker":
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish current deliveries
+        services.scheduler.start(stop)  # the expiry scan beside the worker
         try:
             services.worker.run_forever(stop)
         except KeyboardInterrupt:
             stop.set()
         return 0
+    if command == "watch":
+        from bot.cli.watch import run_watch
+
+        return run_watch(services, today=args.today, out=out)
+    if command == "certs":
+        from bot.cli.certs import certs_command
+
+        return certs_command(args, services.store, out)
     if command == "check":
         from bot.cli.check import run_check
 

@@ -1,4 +1,4 @@
-"""`uzibot serve`: the intake in this process, the worker in a child process it supervises."""
+"""`uzibot serve`: the intake in this process; the worker and the expiry scan in a child process."""
 
 from __future__ import annotations
 
@@ -131,6 +131,7 @@ def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
                 stop.set()
 
     threading.Thread(target=watch_parent, name="uzibot-parent-watch", daemon=True).start()
+    services.scheduler.start(stop)  # the expiry scan runs beside the worker, in this child
     try:
         services.worker.run_forever(stop, on_beat=on_beat)
     finally:

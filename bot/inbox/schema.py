@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import (
     Column,
     Engine,
@@ -67,6 +69,9 @@ certificates = Table(
     Column("source_request", String(50), index=True),
     Column("status", String(20), nullable=False),
     Column("recorded_at", Float, nullable=False),
+    Column("vendor", Text),
+    Column("contact", String(200)),
+    Column("environment", String(20)),
 )
 
 cases = Table(
@@ -83,9 +88,20 @@ cases = Table(
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
+
+@dataclass(frozen=True)
+class AddColumn:
+    """A step that adds a column unless the table already has it (an old database in which
+    `create_all` has just made the whole table, with the column, runs it too)."""
+
+    table: str
+    column: str
+    ddl_type: str
+
+
 # Each entry upgrades the schema from version i to i + 1; never edit a released entry. A new
 # database is created from the tables above at the latest version and runs none of them.
-_MIGRATIONS: list[str] = [
+_MIGRATIONS: list[str | AddColumn] = [
     "CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (status, next_attempt_at)",
     # 2-4: outcomes ("done", "ignored:echo", ...) get their own column; last_error keeps errors.
     "ALTER TABLE deliveries ADD COLUMN outcome VARCHAR(40)",
@@ -99,6 +115,10 @@ _MIGRATIONS: list[str] = [
     "CREATE INDEX IF NOT EXISTS ix_deliveries_finished ON deliveries (status, done_at)",
     # 9: parked deliveries now record when they were parked (retention counts from there).
     "UPDATE deliveries SET done_at = next_attempt_at WHERE status = 'failed' AND done_at IS NULL",
+    # 10-12 (issue 9, expiry watch): who to reach about a certificate, and test vs production.
+    AddColumn("certificates", "vendor", "TEXT"),
+    AddColumn("certificates", "contact", "VARCHAR(200)"),
+    AddColumn("certificates", "environment", "VARCHAR(20)"),
 ]
 
 
@@ -112,7 +132,12 @@ def migrate(engine: Engine) -> int:
         if row is None:
             conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": version})
         for step in _MIGRATIONS[version:]:
-            conn.execute(text(step))
+            if not isinstance(step, AddColumn):
+                conn.execute(text(step))
+            elif step.column not in {c["name"] for c in inspect(conn).get_columns(step.table)}:
+                conn.execute(
+                    text(f"ALTER TABLE {step.table} ADD COLUMN {step.column} {step.ddl_type}")
+                )
         target = len(_MIGRATIONS)
         if target != version:
             conn.execute(text("UPDATE schema_version SET version = :v"), {"v": target})

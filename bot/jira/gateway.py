@@ -19,10 +19,10 @@ from bot.jira.errors import (
     JiraRetryable,
 )
 from bot.jira.issues import JiraIssues
-from bot.jira.limits import fit_adf, fit_comment
+from bot.jira.limits import fit_adf, fit_comment, fit_text
 from bot.jira.models import BulkResult, IssueLink, IssueRef
 from bot.jira.retry import RetryPolicy
-from bot.plan import CASE_LABEL, CASE_PROPERTY, CaseSpec, SubTaskSpec
+from bot.plan import CASE_LABEL, CASE_PROPERTY, CaseSpec, RequestSpec, SubTaskSpec
 
 SUMMARY_LIMIT = 250
 
@@ -239,6 +239,24 @@ class JiraGateway(JiraIssues):
             ),
         )
 
+    def is_closed(self, key: str) -> bool:
+        """True when the issue is gone, resolved, or in a status of the `done` category."""
+        issue = self.get_issue(key, ["status", "resolution"])
+        if issue is None:
+            return True
+        fields = issue.get("fields") or {}
+        status = fields.get("status") or {}
+        category = (status.get("statusCategory") or {}) if isinstance(status, dict) else {}
+        return bool(fields.get("resolution")) or category.get("key") == "done"
+
+    def note_on_issue(self, key: str, body: str) -> str:
+        """An internal comment on an issue that is not a portal request (agents-only issues)."""
+        return self.comment_on_issue(key, fit_comment(body, public=False), internal=True)
+
+    def set_priority(self, key: str, priority: str) -> None:
+        """Set the priority of any issue (a portal request or a tracking issue)."""
+        self.edit_issue(key, {"priority": {"name": priority}})
+
 
 @dataclass(frozen=True)
 class ResolveOutcome:
@@ -295,6 +313,136 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+@dataclass(frozen=True)
+class RaisedRequest:
+    """What `raise_request` created: a portal request or an agents-only tracking issue."""
+
+    key: str
+    kind: str
+    """`request` or `tracking`."""
+    note: str | None = None
+    """Why a tracking issue was made although a contact was given (e.g. unknown e-mail)."""
+
+
+class RequestRaiser:
+    """Raises portal requests on behalf of customers; resolves desk, request type and contact.
+
+    The service desk id and the request types are read once per instance (one per process).
+    """
+
+    def __init__(self, gateway: JiraGateway, service_desk_project: str) -> None:
+        self.gateway = gateway
+        self.service_desk_project = service_desk_project
+        self._desk: str | None = None
+        self._types: list[dict[str, Any]] | None = None
+
+    def desk_id(self) -> str:
+        """The service desk id of the service desk project (asked once)."""
+        if self._desk is None:
+            found = self.gateway.service_desk_id(self.service_desk_project)
+            if found is None:
+                raise JiraPermanent(
+                    404, f"project {self.service_desk_project} is not a service desk"
+                )
+            self._desk = found
+        return self._desk
+
+    def request_type_id(self, id_or_name: str) -> str:
+        """The id of the request type given by id or by name (compared without case)."""
+        if self._types is None:
+            self._types = self.gateway.request_types(self.desk_id())
+        wanted = id_or_name.strip()
+        for item in self._types:
+            if str(item.get("id")) == wanted:
+                return wanted
+        for item in self._types:
+            if str(item.get("name", "")).strip().casefold() == wanted.casefold():
+                return str(item["id"])
+        raise JiraPermanent(
+            404, f"request type {wanted[:80]!r} not found in service desk {self.desk_id()}"
+        )
+
+    def open_requests_by_field(
+        self, request_type: str, field_id: str, exclude: frozenset[str] = frozenset()
+    ) -> dict[str, str]:
+        """Open requests of the request type by the value of one field (e.g. Abonneenummer):
+        value (digits left-padded to 8) -> the oldest such request's key, `exclude` left out."""
+        found: dict[str, str] = {}
+        for request in self.gateway.open_requests(
+            self.desk_id(), self.request_type_id(request_type)
+        ):
+            for item in request.get("requestFieldValues") or []:
+                if not isinstance(item, dict) or item.get("fieldId") != field_id:
+                    continue
+                value = str(item.get("value") or "").strip()
+                key = request.get("issueKey")
+                if value.isdigit() and len(value) <= 8 and key and key not in exclude:
+                    found.setdefault(value.zfill(8), str(key))
+        return found
+
+    def _create(self, spec: RequestSpec, account: str) -> str:
+        values: dict[str, Any] = {
+            "summary": spec.summary[:SUMMARY_LIMIT],
+            "description": fit_text(spec.description),
+            **spec.fields,
+        }
+        return self.gateway.create_request(
+            self.desk_id(), self.request_type_id(spec.request_type), values, account
+        )
+
+    def customer_account(self, contact: str) -> str | None:
+        """The accountId of a contact given as accountId or as a customer's e-mail."""
+        if "@" not in contact:
+            return contact
+        for customer in self.gateway.desk_customers(self.desk_id(), contact):
+            if str(customer.get("emailAddress", "")).casefold() == contact.casefold():
+                return str(customer.get("accountId")) if customer.get("accountId") else None
+        return None
+
+    def raise_request(self, spec: RequestSpec, layout: CaseLayout) -> RaisedRequest:
+        """A portal request on behalf of the contact; an agents-only issue without one."""
+        note = None
+        if spec.on_behalf_of:
+            account = self.customer_account(spec.on_behalf_of)
+            if account is not None:
+                try:
+                    return RaisedRequest(self._create(spec, account), "request")
+                except JiraPermanent as exc:
+                    if exc.status != 400:
+                        raise
+                    # Nothing was created. Jira refuses a field that is not on the request
+                    # type's form, or a customer it does not know: try without the extra
+                    # fields, then fall back to an issue the agents follow up by hand.
+                    refusal = exc.message
+                if spec.fields:
+                    try:
+                        bare = spec.model_copy(update={"fields": {}})
+                        return RaisedRequest(self._create(bare, account), "request")
+                    except JiraPermanent as exc:
+                        if exc.status != 400:
+                            raise
+                        refusal = exc.message
+                note = (
+                    f"Jira refused to raise the request on behalf of {spec.on_behalf_of[:120]}: "
+                    f"{refusal[:300]}"
+                )
+            else:
+                note = (
+                    f"The contact {spec.on_behalf_of[:120]} is not a customer of the service desk."
+                )
+        description = f"{note}\n\n{spec.description}" if note else spec.description
+        ref = self.gateway.create_issue(
+            {
+                "project": {"key": layout.tracking_project},
+                "issuetype": {"name": layout.types_for("expiry")[0]},
+                "summary": spec.summary[:SUMMARY_LIMIT],
+                "description": fit_adf(description),
+                "labels": list(spec.labels or (CASE_LABEL,)),
+            }
+        )
+        return RaisedRequest(ref.key, "tracking", note)
+
+
 def _field_list(issue: Mapping[str, Any] | None, name: str) -> list[dict[str, Any]]:
     """The list-valued field `name` of an issue read with GET, dicts only."""
     value = ((issue or {}).get("fields") or {}).get(name) or ()
@@ -312,6 +460,8 @@ __all__ = [
     "JiraNotFound",
     "JiraPermanent",
     "JiraRetryable",
+    "RaisedRequest",
+    "RequestRaiser",
     "ResolveOutcome",
     "RetryPolicy",
     "SubtaskState",

@@ -90,6 +90,7 @@ class JiraHttp:
         params: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         accept: Callable[[requests.Response], bool] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """One HTTP attempt; a non-2xx answer (unless accepted) or a transport error raises.
 
@@ -105,6 +106,7 @@ class JiraHttp:
                 path,
                 data=body,
                 params=dict(params) if params else None,
+                headers={**self._client.default_headers, **headers} if headers else None,
                 advanced_mode=True,
                 allow_redirects=False,
             )

@@ -178,10 +178,62 @@ class JiraIssues(JiraSiteReads):
         path = f"{SERVICEDESK_API}/request/{_seg(key)}/comment"
         return str(self._http.call_dict("POST", path, body={"body": body, "public": public})["id"])
 
-    def comment_on_issue(self, key: str, body: str) -> str:
-        """A comment on any issue through the platform API (an issue outside a service desk)."""
-        path = f"{API}/issue/{_seg(key)}/comment"
-        return str(self._http.call_dict("POST", path, body={"body": text_to_adf(body)})["id"])
+    def create_request(
+        self,
+        service_desk_id: str,
+        request_type_id: str,
+        values: Mapping[str, Any],
+        on_behalf_of: str,
+    ) -> str:
+        """Raise a portal request on behalf of a customer (POST /request); the new key."""
+        body = {
+            "serviceDeskId": service_desk_id,
+            "requestTypeId": request_type_id,
+            "requestFieldValues": dict(values),
+            "raiseOnBehalfOf": on_behalf_of,
+        }
+        return str(
+            self._http.call_dict("POST", f"{SERVICEDESK_API}/request", body=body)["issueKey"]
+        )
+
+    def open_requests(self, service_desk_id: str, request_type_id: str) -> list[JSONDict]:
+        """Every open request of one request type in a service desk (all pages, as an agent)."""
+        values: list[JSONDict] = []
+        while True:
+            data = self._http.call_dict(
+                "GET",
+                f"{SERVICEDESK_API}/request",
+                params={
+                    "serviceDeskId": service_desk_id,
+                    "requestTypeId": request_type_id,
+                    "requestStatus": "OPEN_REQUESTS",
+                    "start": len(values),
+                    "limit": 50,
+                },
+            )
+            page = [v for v in data.get("values") or [] if isinstance(v, dict)]
+            values += page
+            if data.get("isLastPage", True) or not page:
+                return values
+
+    def desk_customers(self, service_desk_id: str, query: str) -> list[JSONDict]:
+        """Customers of a service desk matching `query` (e.g. an e-mail address), first page."""
+        data = self._http.call_dict(
+            "GET",
+            f"{SERVICEDESK_API}/servicedesk/{_seg(service_desk_id)}/customer",
+            params={"query": query, "start": 0, "limit": 50},
+            headers={"X-ExperimentalApi": "opt-in"},
+        )
+        return [c for c in data.get("values") or [] if isinstance(c, dict)]
+
+    def comment_on_issue(self, key: str, body: str, *, internal: bool = False) -> str:
+        """A comment on any issue through the platform API (ADF; an issue outside a service
+        desk, or an agents-only one); `internal` marks it agents-only in a service project."""
+        payload: JSONDict = {"body": text_to_adf(body)}
+        if internal:
+            payload["properties"] = [{"key": "sd.public.comment", "value": {"internal": True}}]
+        data = self._http.call_dict("POST", f"{API}/issue/{_seg(key)}/comment", body=payload)
+        return str(data.get("id"))
 
     def request_comments(self, key: str) -> list[JSONDict]:
         """All comments (public and internal) on a portal request, every page."""

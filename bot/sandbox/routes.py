@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot.sandbox import comments as comments
 from bot.sandbox import issues as issues
+from bot.sandbox import portal as portal
 from bot.sandbox import site_api as site_api
 from bot.sandbox import workflow as workflow
 from bot.sandbox.http import SandboxRequest, SandboxResponse
@@ -42,7 +43,14 @@ _ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", r"/rest/api/3/attachment/(?P<id>\d+)", site_api.handle_attachment_meta),
     ("GET", rf"/rest/servicedeskapi/request/{_I}/comment", comments.handle_sd_comment_list),
     ("POST", rf"/rest/servicedeskapi/request/{_I}/comment", comments.handle_sd_comment_post),
+    ("POST", r"/rest/servicedeskapi/request", portal.handle_create_request),
+    ("GET", r"/rest/servicedeskapi/request", portal.handle_list_requests),
     ("GET", r"/rest/servicedeskapi/servicedesk", site_api.handle_service_desks),
+    (
+        "GET",
+        r"/rest/servicedeskapi/servicedesk/(?P<desk>[^/]+)/customer",
+        portal.handle_customers,
+    ),
     (
         "GET",
         r"/rest/servicedeskapi/servicedesk/(?P<desk>[^/]+)/requesttype",

@@ -200,6 +200,11 @@ class JiraSandbox:
             }
         )
 
+    def add_customer(self, account_id: str, email: str, display_name: str = "Praktijk") -> None:
+        """A portal customer the service desk knows (to raise requests on behalf of)."""
+        with self._lock:
+            self.site.users[account_id] = UserState(account_id, display_name, "customer", email)
+
     def add_attachment(
         self,
         issue_key: str,
