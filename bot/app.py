@@ -9,7 +9,7 @@ from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.inbox.writer import InboxWriter
 from bot.intake import (
@@ -19,6 +19,7 @@ from bot.intake import (
     jira_authenticator,
     receive,
 )
+from bot.metrics import WORKER_FAMILIES
 from bot.settings import Settings
 from bot.wiring import Services
 
@@ -75,9 +76,16 @@ def create_app(
 
     add_health_routes(app, services, worker)
 
+    worker_metrics = getattr(worker, "metrics_text", None)
+
     @app.get("/metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        if callable(worker_metrics):  # the worker's families come from its own process
+            body = services.metrics.render(lambda name: name not in WORKER_FAMILIES)
+            body += worker_metrics()
+        else:
+            body = services.metrics.render()
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app
 

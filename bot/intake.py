@@ -164,6 +164,13 @@ async def receive(
         return _answer(cfg, endpoint, 503, {"status": "unavailable", "delivery": delivery_id})
     cfg.metrics.intake_seconds.observe(time.perf_counter() - started)
     if not stored:
+        cfg.metrics.duplicates.inc()
+        log.info(
+            "duplicate %s delivery %s (200)",
+            endpoint,
+            delivery_id,
+            extra={"delivery": delivery_id, "event": event_name, "issue": issue_key},
+        )
         return _answer(cfg, endpoint, 200, {"status": "duplicate", "delivery": delivery_id})
     return _answer(cfg, endpoint, 202, {"status": "accepted", "delivery": delivery_id})
 

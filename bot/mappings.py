@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar, get_args
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot import mappings_schema as m
 from bot.mappings_schema import Kind, KindDef, SubTaskDef, Vendor, Workflow
+from bot.mappings_source import MappingSources, bundled_dir, key_path, line_of
 from bot.markup import PlainLine
 from bot.templating import build_environment, compile_all, render_line, render_text
 from bot.textmatch import Phrase, PhraseIndex, bound_text, compile_phrase, squash, tokens
@@ -25,7 +27,29 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 class MappingsError(ValueError):
-    """The mappings are unusable; the message names the file and the key."""
+    """The mappings are unusable; the message names the file, the line, the key and the fix."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        path: Path | None = None,
+        line: int | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.path = path
+        self.line = line
+        self.fix = fix
+        where = str(path or file or "mappings") + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {problem}" + (f"\n  fix: {fix}" if fix else ""))
+
+    @property
+    def short(self) -> str:
+        """`<file>: <problem>` without path, line or fix."""
+        return f"{self.file}: {self.problem}" if self.file else self.problem
 
 
 class Mappings:
@@ -112,6 +136,40 @@ class Mappings:
                 return rule
         return None
 
+    def resolve_request_types(self, site: dict[str, str]) -> list[str]:
+        """Match the mapped request types to the site's (id -> name); return what changed.
+
+        A name the site has gives the rule that type's id (so a site whose names match needs
+        no ids, and the bundled example ids cannot point at another type); otherwise an id the
+        site has is kept (the type was renamed); a rule with neither is reported.
+        """
+        by_name = {name.strip().casefold(): rid for rid, name in site.items()}
+        notes: list[str] = []
+        rules = []
+        for rule in self.request_types.request_type:
+            folded = rule.name.strip().casefold() if rule.name else None
+            found = by_name.get(folded) if folded else None
+            if found is not None:
+                if found != rule.id:
+                    was = f" (was {rule.id})" if rule.id else ""
+                    notes.append(f"request type {rule.name!r} resolved by name to id {found}{was}")
+                rules.append(rule.model_copy(update={"id": found}))
+                continue
+            if rule.id is not None and rule.id in site:
+                if rule.name:
+                    notes.append(
+                        f"request type {rule.id} is {site[rule.id]!r} on the site but "
+                        f"{rule.name!r} in request_types.toml; matched by id"
+                    )
+                rules.append(rule)
+                continue
+            notes.append(
+                f"request type {rule.id or rule.name!r} is not on the site (by id or name)"
+            )
+            rules.append(rule)
+        self.request_types = self.request_types.model_copy(update={"request_type": tuple(rules)})
+        return notes
+
     def kind_for_option(self, value: str | None) -> Kind | None:
         """The kind a "Soort wijziging" option value stands for (spelling-tolerant)."""
         if not value:
@@ -178,53 +236,111 @@ class Mappings:
 
 
 def load_mappings(root: Path | None = None) -> Mappings:
-    """Read, validate and compile the mappings; raise MappingsError naming file and key."""
-    base = root if root is not None else _package_dir()
-    raw = {name: _read_toml(base / f"{name}.toml") for name in FILES}
+    """Read, validate and compile the mappings; raise MappingsError naming file, line and fix.
+
+    `root` (MAPPINGS_DIR) may hold only the files an admin changed: every other file, and
+    every template it does not replace, comes from the bundled mappings.
+    """
+    if root is not None and not root.is_dir():
+        raise MappingsError(
+            f"MAPPINGS_DIR: {root} is not a directory",
+            fix="create it with `uzibot mappings init DIR`, or unset MAPPINGS_DIR",
+        )
+    sources = MappingSources(root, bundled_dir())
+    raw = {name: _read_toml(sources, f"{name}.toml") for name in FILES}
     files = m.MappingFiles(
-        fields=_validate(m.FieldsFile, raw["fields"], "fields.toml"),
-        request_types=_validate(m.RequestTypesFile, raw["request_types"], "request_types.toml"),
-        kinds=_validate(m.KindsFile, raw["kinds"], "kinds.toml"),
-        keywords=_validate(m.KeywordsFile, raw["keywords"], "keywords.toml"),
-        vendors=_validate(m.VendorsFile, raw["vendors"], "vendors.toml"),
-        workflows=_validate(m.WorkflowsFile, raw["workflows"], "workflows.toml").root,
+        fields=_validate(sources, m.FieldsFile, raw["fields"], "fields.toml"),
+        request_types=_validate(
+            sources, m.RequestTypesFile, raw["request_types"], "request_types.toml"
+        ),
+        kinds=_validate(sources, m.KindsFile, raw["kinds"], "kinds.toml"),
+        keywords=_validate(sources, m.KeywordsFile, raw["keywords"], "keywords.toml"),
+        vendors=_validate(sources, m.VendorsFile, raw["vendors"], "vendors.toml"),
+        workflows=_validate(sources, m.WorkflowsFile, raw["workflows"], "workflows.toml").root,
     )
-    _check_references(files)
-    templates = _read_templates(base / "templates")
+    _check_references(sources, files)
+    template_files = sources.templates()
+    templates = {n: p.read_text(encoding="utf-8") for n, p in template_files.items()}
     line_templates = _line_templates(files)
-    _check_templates(files, templates)
-    sources = {**templates, **line_templates}
-    errors = compile_all(build_environment(sources), [*sources])
+    _check_templates(sources, files, templates)
+    env_sources = {**templates, **line_templates}
+    errors = compile_all(build_environment(env_sources), [*env_sources])
     if errors:
         name, message = sorted(errors.items())[0]
-        where = f"templates/{name}" if name in templates else f"workflows.toml: {name}"
-        raise MappingsError(f"{where}: {message}")
+        if name in templates:
+            raise MappingsError(
+                message,
+                file=f"templates/{name}",
+                path=template_files[name],
+                fix="correct the Jinja syntax at that line (see the bundled template)",
+            )
+        workflow, _, rest = name.partition(".")
+        loc: tuple[str | int, ...] = (workflow, "summary") if rest == "summary" else (workflow,)
+        raise _located(
+            sources,
+            "workflows.toml",
+            loc,
+            f"{name}: {message}",
+            "correct the one-line template's Jinja syntax",
+        )
     return Mappings(files, templates, line_templates)
 
 
-def _package_dir() -> Path:
-    import mappings as package
+def _located(
+    sources: MappingSources, file: str, loc: tuple[str | int, ...], problem: str, fix: str
+) -> MappingsError:
+    """A MappingsError for the key at `loc` of `file`, with the file's path and the key's line."""
+    path = sources.file(file)
+    try:
+        line = line_of(path.read_text(encoding="utf-8"), loc)
+    except OSError:
+        line = None
+    return MappingsError(problem, file=file, path=path, line=line, fix=fix)
 
-    return Path(package.__file__).resolve().parent
 
-
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(sources: MappingSources, file: str) -> dict[str, Any]:
+    path = sources.file(file)
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise MappingsError(f"{path.name}: file not found in {path.parent}") from None
+        raise MappingsError(
+            f"file not found in {path.parent}",
+            file=file,
+            path=path,
+            fix="reinstall uzibot (the bundled mappings are incomplete)",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise MappingsError(f"{path.name}: not valid TOML: {exc}") from None
+        at = re.search(r"at line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(at.group(1)) if at else None)
+        raise MappingsError(
+            f"not valid TOML: {exc}",
+            file=file,
+            path=path,
+            line=line,
+            fix="correct the TOML syntax at that line (quotes, brackets, `key = value`)",
+        ) from None
 
 
-def _validate(model: type[_M], raw: dict[str, Any], file: str) -> _M:
+_FIXES = {
+    "missing": "add the key (the bundled file has it, with a comment: `uzibot mappings init DIR`)",
+    "extra_forbidden": "remove the key or correct its spelling (the comments at the top of the "
+    "bundled file list every key)",
+    "literal_error": "use one of the values named above",
+}
+
+
+def _validate(sources: MappingSources, model: type[_M], raw: dict[str, Any], file: str) -> _M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = _key_path(error["loc"]) or "(top level)"
-        raise MappingsError(f"{file}: {key}: {error['msg']}") from None
+        loc = tuple(error["loc"])
+        key = _key_path(loc) or "(top level)"
+        fix = _FIXES.get(
+            error["type"], "correct the value (the comments at the top of the file explain it)"
+        )
+        raise _located(sources, file, loc, f"{key}: {error['msg']}", fix) from None
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -235,31 +351,47 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _check_references(files: m.MappingFiles) -> None:
+def _check_references(sources: MappingSources, files: m.MappingFiles) -> None:
+    known = ", ".join(KNOWN_WORKFLOWS)
     for name in files.workflows:
         if name not in KNOWN_WORKFLOWS:
-            known = ", ".join(KNOWN_WORKFLOWS)
-            raise MappingsError(f"workflows.toml: {name}: unknown workflow (known: {known})")
+            raise _located(
+                sources,
+                "workflows.toml",
+                (name,),
+                f"{name}: unknown workflow (known: {known})",
+                "rename the section to a known workflow or remove it",
+            )
     for name in KNOWN_WORKFLOWS:
         if name not in files.workflows:
-            raise MappingsError(f"workflows.toml: {name}: workflow is missing")
+            raise _located(
+                sources,
+                "workflows.toml",
+                (),
+                f"{name}: workflow is missing",
+                f"add the [{name}] section (copy it from the bundled workflows.toml)",
+            )
     for index, rule in enumerate(files.request_types.request_type):
         for key in ("workflow", "fallback_workflow"):
             value = getattr(rule, key)
             if value is not None and value not in CLASSIFIED_WORKFLOWS:
-                raise MappingsError(
-                    f"request_types.toml: request_type[{index}].{key}: unknown workflow "
-                    f"{value!r} (known: {', '.join(CLASSIFIED_WORKFLOWS)})"
+                raise _located(
+                    sources,
+                    "request_types.toml",
+                    ("request_type", index, key),
+                    f"request_type[{index}].{key}: unknown workflow "
+                    f"{value!r} (known: {', '.join(CLASSIFIED_WORKFLOWS)})",
+                    "use one of the known workflows",
                 )
     for kind in KINDS:
         if kind not in files.kinds.kind:
-            raise MappingsError(f"kinds.toml: kind.{kind}: kind is missing")
-
-
-def _read_templates(folder: Path) -> dict[str, str]:
-    if not folder.is_dir():
-        raise MappingsError(f"templates: folder not found: {folder}")
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.j2"))}
+            raise _located(
+                sources,
+                "kinds.toml",
+                ("kind",),
+                f"kind.{kind}: kind is missing",
+                f"add a [kind.{kind}] section (copy it from the bundled kinds.toml)",
+            )
 
 
 def _line_templates(files: m.MappingFiles) -> dict[str, str]:
@@ -277,23 +409,33 @@ def _plain_template_refs(files: m.MappingFiles) -> set[str]:
     return refs | {s.description for flow in files.workflows.values() for s in flow.subtasks}
 
 
-def _check_templates(files: m.MappingFiles, templates: dict[str, str]) -> None:
+def _check_templates(
+    sources: MappingSources, files: m.MappingFiles, templates: dict[str, str]
+) -> None:
     for name, flow in files.workflows.items():
         refs = [("description", flow.description)]
         refs += _comment_refs(flow)
         refs += [(f"subtasks[{i}].description", s.description) for i, s in enumerate(flow.subtasks)]
         for key, template in refs:
             if template is not None and template not in templates:
-                raise MappingsError(
-                    f"workflows.toml: {name}.{key}: template {template!r} not found in templates/"
+                raise _located(
+                    sources,
+                    "workflows.toml",
+                    key_path(f"{name}.{key}"),
+                    f"{name}.{key}: template {template!r} not found in templates/",
+                    f"add templates/{template} (in MAPPINGS_DIR) or name an existing template",
                 )
     plain = _plain_template_refs(files)
     for name, flow in files.workflows.items():
         for key, template in _comment_refs(flow):
             if template in plain:
-                raise MappingsError(
-                    f"workflows.toml: {name}.{key}: {template!r} is also a "
-                    "description (plain text); a comment template must be its own file"
+                raise _located(
+                    sources,
+                    "workflows.toml",
+                    key_path(f"{name}.{key}"),
+                    f"{name}.{key}: {template!r} is also a "
+                    "description (plain text); a comment template must be its own file",
+                    "copy the template to a new file and name that one here",
                 )
 
 

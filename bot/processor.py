@@ -15,6 +15,7 @@ from bot.events import Event
 from bot.facts import KnownCaseSource, Scope, gather_context
 from bot.inbox.store import Delivery
 from bot.jira.gateway import JiraGateway
+from bot.logs import add_log_fields
 from bot.mappings import Mappings
 from bot.reconciler import Reconciler
 from bot.router import Router
@@ -90,6 +91,7 @@ class Processor:
         event = self.with_current_fields(event, delivery)
         ctx = self.context_for_event(event)
         route = self.router.route(event, ctx)
+        add_log_fields(workflow=route.workflow)
         if route.workflow is None:
             return "ignored:no-route"
         plans = self.router.dispatch(event, ctx, route)

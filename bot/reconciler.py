@@ -13,6 +13,7 @@ from bot.inbox.cases import remember_case
 from bot.inbox.store import Store
 from bot.jira.errors import JiraPermanent, TransitionUnavailable
 from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
+from bot.logs import add_log_fields
 from bot.markup import escape_jira
 from bot.plan import (
     TRACKING_KEY_TOKEN,
@@ -49,6 +50,9 @@ class Reconciler:
         """Make Jira match the plan; return the effect ids applied now (empty on a replay)."""
         applied: list[str] = []
         tracking_key = None
+        requests = {plan.case.request_key} if plan.case else {c.issue_key for c in plan.comments}
+        if len(requests) == 1:  # comments always go on the portal request
+            add_log_fields(request=requests.pop())
         if plan.case is not None:
             tracking_key = self._ensure_case(plan.case, delivery_id, applied)
         for comment in plan.comments:
@@ -107,6 +111,7 @@ class Reconciler:
                 applied,
             )
             rec = ("done", {"key": key, "due": _iso(case), "priority": case.priority})
+        add_log_fields(case=key)
         subtask_keys = self._ensure_subtasks(case, key, delivery_id, applied)
         self._ensure_case_state(case, key, rec[1], subtask_keys, delivery_id, applied)
         return key

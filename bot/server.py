@@ -176,7 +176,8 @@ def uvicorn_config(app: Any, host: str, port: int, limits: ServerLimits, **extra
         port=port,
         http=protocol_for(limits),
         timeout_keep_alive=limits.keep_alive,
-        **{"log_level": "info", **extra},
+        # log_config=None: uvicorn's lines go through the root handler (uzibot's JSON lines).
+        **{"log_level": "info", "log_config": None, **extra},
     )
 
 

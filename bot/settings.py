@@ -109,6 +109,26 @@ class Settings(BaseSettings):
             raise ValueError("LEASE_SECONDS must be at least twice JIRA_TIMEOUT_SECONDS")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every secret value (each rotation entry too), for the log redactor."""
+        values = [self.jira_api_token.get_secret_value()]
+        values += [s.decode() for s in self.webhook_secrets() + self.automation_secrets()]
+        password = re.search(r"://[^:/@]+:([^@]+)@", self.database_url)
+        return values + ([password.group(1)] if password else [])
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as it may be logged: secrets only as set/unset, no DB password."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                out[name.upper()] = "[set]" if value.get_secret_value() else "[unset]"
+            elif value is None or value == "":
+                out[name.upper()] = "[unset]"
+            else:
+                out[name.upper()] = re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", str(value))
+        return out
+
     def thresholds(self) -> tuple[int, ...]:
         """The expiry watch's thresholds, days before expiry, largest first."""
         return tuple(int(p) for p in self.expiry_thresholds.split(","))

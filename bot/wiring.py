@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from bot.inbox.cases import CaseIndex
 from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.inbox.worker import Retention, RetrySchedule, Worker
+from bot.jira.errors import JiraError
 from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
 from bot.jira.retry import RetryPolicy, within_budget
 from bot.mappings import Mappings, load_mappings
@@ -27,6 +29,7 @@ from bot.settings import Settings
 from bot.watch import ExpiryWatch, Scheduler, WatchConfig
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+log = logging.getLogger("uzibot.wiring")
 
 
 @dataclass
@@ -96,7 +99,10 @@ def build_services(
     """Wire the real parts; tests pass a sandbox session, a fake clock or a crash hook."""
     store = store or open_store(settings.database_url, clock)
     mappings = load_mappings(settings.mappings_dir)
+    metrics = create_metrics()
+    metrics.watch_store(store, today)
     gateway = build_gateway(settings, session=session, sleep=sleep)
+    gateway.observe(metrics.jira_call)
     from handlers.routing import build_router
 
     router = build_router()
@@ -107,7 +113,6 @@ def build_services(
             for name, flow in mappings.workflows.items()
         },
     )
-    metrics = create_metrics()
     raiser = RequestRaiser(gateway, settings.service_desk_project)
     reconciler = Reconciler(
         gateway,
@@ -175,3 +180,28 @@ def renewal_request_type(mappings: Mappings) -> str:
         if item.workflow == "renewal" and not item.kind:
             return str(item.id or item.name)
     return "UZI-servercertificaat vernieuwen"
+
+
+def resolve_request_types(services: Services, settings: Settings) -> list[str]:
+    """At start: match the mapped request types to the site's by id or name; log what changed.
+
+    When the site cannot be asked, the mappings stay as written (the worker still matches a
+    request's type by id, then by name).
+    """
+    try:
+        desk = services.gateway.service_desk_id(settings.service_desk_project)
+        site = (
+            {str(t.get("id")): str(t.get("name")) for t in services.gateway.request_types(desk)}
+            if desk is not None
+            else {}
+        )
+    except JiraError as exc:
+        log.warning("request types not resolved against the site (%s); using them as mapped", exc)
+        return []
+    if not site:
+        log.warning("%s has no request types; using them as mapped", settings.service_desk_project)
+        return []
+    notes = services.mappings.resolve_request_types(site)
+    for note in notes:
+        log.warning("%s", note)
+    return notes

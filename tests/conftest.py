@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -26,6 +27,15 @@ def _close_stores() -> Iterator[None]:
     """Every store a test opened through the harness is closed when the test ends."""
     yield
     close_open_stores()
+
+
+@pytest.fixture(autouse=True)
+def _drop_log_handler() -> Iterator[None]:
+    """A command run in a test installs the uzibot log handler on that test's stderr: drop it."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == "uzibot"]:
+        root.removeHandler(handler)
 
 
 @pytest.fixture

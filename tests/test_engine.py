@@ -141,7 +141,8 @@ def test_outage_parks_the_delivery_and_replay_completes_it(
     monkeypatch.setenv("WEBHOOK_SECRET", "new-secret-2026")
     monkeypatch.chdir(tmp_path)
     assert cli_main(["deliveries", "--failed"], out=out) == 0
-    assert "outage-1  failed" in out.getvalue()
+    row = out.getvalue().splitlines()[2].split()
+    assert row[:5] == ["outage-1", "jira:issue_created", "UZO-400", "failed", "3"]
     fake_jira.outage = False
     assert cli_main(["replay", "outage-1"], out=out) == 0
     assert "outage-1: done" in out.getvalue()

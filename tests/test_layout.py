@@ -57,9 +57,9 @@ def broken_rule(module: str, imported: str) -> str | None:
     if (
         under(module, "bot.inbox")
         and under(imported, "bot", "handlers")
-        and not under(imported, "bot.inbox", "bot.metrics", "bot.jira.errors")
+        and not under(imported, "bot.inbox", "bot.metrics", "bot.logs", "bot.jira.errors")
     ):
-        return "bot/inbox/ may import only itself, bot.metrics and bot.jira.errors"
+        return "bot/inbox/ may import only itself, bot.metrics, bot.logs and bot.jira.errors"
     if (
         under(module, "bot.certs")
         and under(imported, "bot", "handlers")

@@ -29,6 +29,14 @@ RUNNERS = {
     ),
     "uzibot cert --ca bot/examples/example-ca.pem --today 2026-06-01 "
     "bot/examples/servercertificaat.crt": RUN_HERE,
+    "uzibot check": "tests/test_cli_check.py (one thing wrong at a time, each with its fix)",
+    "uzibot mappings init /etc/uzibot/mappings": "tests/test_mappings_site.py",
+    "export MAPPINGS_DIR=/etc/uzibot/mappings": "tests/test_mappings_site.py (partial dir)",
+    "uzibot deliveries": "tests/test_cli_inbox.py (the shown table)",
+    "uzibot cases": "tests/test_cli_inbox.py (the shown table)",
+    "uzibot send bot/examples/01-abonneenummer-promedico.json": (
+        "tests/test_cli_send.py (against uvicorn on 127.0.0.1)"
+    ),
     **dict.fromkeys(
         (
             "uzibot certs import certs --contacts contacts.csv",

@@ -15,6 +15,7 @@ import requests
 from fastapi import FastAPI
 
 from bot.app import create_app
+from bot.logs import redact_secrets
 from bot.sandbox.site import DEFAULT_BOT_ACCOUNT, JiraSandbox
 from bot.settings import Settings, load_settings
 from bot.signature import sign
@@ -56,7 +57,7 @@ def sandbox_settings(sandbox: JiraSandbox, database_url: str) -> Settings:
     )
 
 
-def run_demo(out: TextIO) -> int:
+def run_demo(out: TextIO, *, log_level: str = "WARNING") -> int:
     """Post every bundled example through the real app, run the worker, print what Jira holds."""
     sandbox = JiraSandbox()
     session = requests.Session()
@@ -64,7 +65,8 @@ def run_demo(out: TextIO) -> int:
     with tempfile.TemporaryDirectory(prefix="uzibot-demo-") as tmp:
         settings = sandbox_settings(sandbox, f"sqlite:///{Path(tmp) / 'demo.db'}")
         services = build_services(settings, session=session)
-        logging.getLogger().setLevel(logging.WARNING)
+        redact_secrets(settings.secret_values())
+        logging.getLogger().setLevel(log_level.upper())
         app = create_app(settings, services)
         examples = bundled_examples()
         print(

@@ -1,9 +1,10 @@
-"""The `uzibot` command line: serve, worker, plan, cert, certs, watch, check, inbox, demo."""
+"""The `uzibot` command line: serve, worker, plan, cert(s), watch, check, inbox, send, demo."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -11,8 +12,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, TextIO
 
+from bot.logs import configure_logging, redact_secrets
+
 if TYPE_CHECKING:  # settings import pydantic-settings: only the commands that need them load it
+    from sqlalchemy.exc import OperationalError
+
     from bot.settings import Settings
+
+log = logging.getLogger("uzibot.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,20 +44,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--online", action="store_true", help="gather facts from the configured site (reads only)"
     )
     add_cert_parser(sub)
-    sub.add_parser("check", help="verify settings and the Jira site")
+    check = sub.add_parser("check", help="verify settings and the Jira site")
+    check.add_argument("--request", default=None, help="a portal request to check transitions on")
+    check.add_argument("--tracking", default=None, help="a tracking issue to check transitions on")
     deliveries = sub.add_parser("deliveries", help="list stored deliveries")
     deliveries.add_argument("--failed", action="store_true")
     deliveries.add_argument("--limit", type=int, default=50)
+    deliveries.add_argument("--wide", action="store_true", help="whole error messages")
     deliveries.add_argument(
         "--purge", action="store_true", help="delete every parked (failed) delivery"
     )
-    replay = sub.add_parser("replay", help="process a stored delivery again")
-    replay.add_argument("delivery_id")
+    cases = sub.add_parser("cases", help="open cases, soonest deadline first")
+    cases.add_argument("--all", action="store_true", dest="show_all", help="closed ones too")
+    cases.add_argument("--today", type=date.fromisoformat, default=None)
+    replay = sub.add_parser("replay", help="process stored deliveries again")
+    replay.add_argument("delivery_ids", nargs="*", metavar="ID")
+    replay.add_argument("--failed", action="store_true", help="every parked (failed) delivery")
     replay.add_argument(
         "--queue-only",
         action="store_true",
         help="only make it due again; a running worker picks it up",
     )
+    send = sub.add_parser("send", help="sign a payload file and post it to a running serve")
+    send.add_argument("file")
+    send.add_argument("--url", default=None, help="default http://127.0.0.1:$PORT/webhooks/jira")
+    send.add_argument("--id", default=None, dest="delivery_id", help="delivery id to send")
+    maps = sub.add_parser("mappings", help="the mapping files of a site")
+    maps_sub = maps.add_subparsers(dest="mappings_command", required=True)
+    init = maps_sub.add_parser("init", help="copy the bundled mappings into DIR to edit")
+    init.add_argument("dir")
     sub.add_parser("demo", help="run the whole pipeline against an in-memory Jira sandbox")
     add_certs_parser(sub)
     watch = sub.add_parser("watch", help="run the expiry scan (cron or a scheduler)")
@@ -63,7 +85,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     """Entry point of the console script; returns the exit status."""
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     command: str = args.command
     if command == "cert":
         from bot.cli.cert import cert_command
@@ -79,10 +101,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             out=out,
             example_site=args.example_site,
         )
+    if command == "mappings":
+        from bot.cli.mappings import mappings_init
+
+        return mappings_init(args.dir, out)
     if command == "demo":
         from bot.cli.demo import run_demo
 
-        return run_demo(out)
+        return run_demo(out, log_level=os.environ.get("LOG_LEVEL", "WARNING"))
     from bot.settings import SettingsError, load_settings
 
     try:
@@ -92,7 +118,29 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             print(f"uzibot: {line}", file=sys.stderr)
         return 2
     logging.getLogger().setLevel(settings.log_level.upper())
-    return _run_with_settings(command, args, settings, out)
+    redact_secrets(settings.secret_values())
+    from sqlalchemy.exc import OperationalError
+
+    from bot.mappings import MappingsError
+
+    try:
+        return _run_with_settings(command, args, settings, out)
+    except MappingsError as exc:
+        print(f"uzibot: mappings: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        print(f"uzibot: {database_problem(settings, exc)}", file=sys.stderr)
+        return 2
+
+
+def database_problem(settings: Settings, exc: OperationalError) -> str:
+    """One line (and the fix) for a database that cannot be opened; no password."""
+    where = settings.masked()["DATABASE_URL"]
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+    return (
+        f"cannot open the database {where}: {reason}; fix: check DATABASE_URL and that the "
+        "server runs and lets this user in (SQLite: the directory must exist and be writable)"
+    )
 
 
 def _run_with_settings(
@@ -102,8 +150,12 @@ def _run_with_settings(
         from bot.cli.serve import run_serve
 
         return run_serve(settings, args.host, args.port or settings.port)
-    from bot.wiring import build_gateway, build_services
+    from bot.wiring import build_gateway, build_services, resolve_request_types
 
+    if command == "send":
+        from bot.cli.send import send_file
+
+        return send_file(settings, args.file, url=args.url, delivery_id=args.delivery_id, out=out)
     if command == "plan":
         from bot.cli.plan import run_plan
 
@@ -116,8 +168,29 @@ def _run_with_settings(
             example_site=args.example_site,
             source=build_gateway(settings),
         )
+    if command == "check":
+        from sqlalchemy.exc import OperationalError
+
+        from bot.cli.check import run_check
+        from bot.inbox.db import open_store
+
+        try:
+            services = build_services(settings)
+            database_error = None
+        except OperationalError as exc:  # still check the site, on a throwaway store
+            database_error = database_problem(settings, exc)
+            services = build_services(settings, store=open_store("sqlite://"))
+        return run_check(
+            settings,
+            services,
+            out,
+            request_key=args.request,
+            tracking_key=args.tracking,
+            database_error=database_error,
+        )
     services = build_services(settings)
     if command == "worker":
+        resolve_request_types(services, settings)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish current deliveries
         services.scheduler.start(stop)  # the expiry scan beside the worker
@@ -134,20 +207,38 @@ def _run_with_settings(
         from bot.cli.certs import certs_command
 
         return certs_command(args, services.store, out)
-    if command == "check":
-        from bot.cli.check import run_check
-
-        return run_check(settings, services, out)
     if command == "deliveries":
         from bot.cli.inbox import list_deliveries, purge_failed
 
         if args.purge:
             return purge_failed(services.store, out=out)
-        return list_deliveries(services.store, failed_only=args.failed, limit=args.limit, out=out)
-    if command == "replay":
-        from bot.cli.inbox import replay
+        return list_deliveries(
+            services.store, failed_only=args.failed, limit=args.limit, out=out, wide=args.wide
+        )
+    if command == "cases":
+        from bot.cli.cases import list_cases
+        from bot.wiring import today_in_amsterdam
 
-        return replay(services, args.delivery_id, queue_only=args.queue_only, out=out)
+        return list_cases(
+            services.store,
+            today=args.today or today_in_amsterdam(),
+            show_all=args.show_all,
+            out=out,
+        )
+    if command == "replay":
+        from bot.cli.inbox import replay_many
+
+        ids = list(args.delivery_ids)
+        if args.failed:
+            ids += [
+                d.id
+                for d in services.store.list_deliveries("failed", limit=1_000_000)
+                if d.id not in ids
+            ]
+        if not ids:
+            print("uzibot replay: give delivery ids or --failed", file=sys.stderr)
+            return 2
+        return replay_many(services, ids, queue_only=args.queue_only, out=out)
     raise AssertionError(command)
 
 

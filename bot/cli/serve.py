@@ -5,20 +5,25 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from ctypes import c_double
 from multiprocessing.context import SpawnProcess
+from pathlib import Path
 from typing import Any
 
+from bot.logs import configure_logging
+from bot.metrics import WORKER_FAMILIES, Metrics
 from bot.settings import Settings
 
 log = logging.getLogger("uzibot.serve")
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 WORKER_NICENESS = 10
+METRICS_EVERY_SECONDS = 1.0
 
 
 class WorkerProcess:
@@ -40,6 +45,15 @@ class WorkerProcess:
         self._proc: SpawnProcess | None = None
         self._monitor: threading.Thread | None = None
         self.restarts = 0
+        self._metrics_dir = Path(tempfile.mkdtemp(prefix="uzibot-worker-metrics-"))
+        self.metrics_path = self._metrics_dir / "worker.prom"
+
+    def metrics_text(self) -> bytes:
+        """The worker's metric families as the child last wrote them (empty before that)."""
+        try:
+            return self.metrics_path.read_bytes()
+        except OSError:
+            return b""
 
     @property
     def pid(self) -> int | None:
@@ -58,7 +72,7 @@ class WorkerProcess:
         self._beat.value = time.monotonic()  # a grace period for the child's start-up
         self._proc = self._ctx.Process(
             target=run_worker_process,
-            args=(self.settings, self._beat, os.getpid()),
+            args=(self.settings, self._beat, os.getpid(), str(self.metrics_path)),
             name="uzibot-worker",
         )
         self._proc.start()
@@ -86,6 +100,7 @@ class WorkerProcess:
             self._monitor.join(5)
         proc = self._proc
         if proc is None:
+            shutil.rmtree(self._metrics_dir, ignore_errors=True)
             return
         proc.terminate()  # SIGTERM: the child finishes its current deliveries and exits
         proc.join(self.stop_seconds)
@@ -93,6 +108,7 @@ class WorkerProcess:
             log.warning("worker process did not stop in %.0f s; killing it", self.stop_seconds)
             proc.kill()
             proc.join(5)
+        shutil.rmtree(self._metrics_dir, ignore_errors=True)
 
     def is_alive(self) -> bool:
         """The child runs and its claim loops beat recently."""
@@ -103,9 +119,11 @@ class WorkerProcess:
         return quiet < max(15.0, self.settings.worker_poll_seconds * 5)
 
 
-def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
+def run_worker_process(
+    settings: Settings, beat: Any, parent_pid: int, metrics_path: str | None = None
+) -> None:
     """The child's main: build the services, run the worker until SIGTERM or orphaned."""
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     # The intake answers Jira within milliseconds; the worker's work can wait. On a busy
     # machine the scheduler gives the intake's process the CPU first.
     os.nice(WORKER_NICENESS)
@@ -116,12 +134,19 @@ def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops us with SIGTERM instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    from bot.wiring import build_services
+    from bot.wiring import build_services, resolve_request_types
 
     services = build_services(settings)
+    resolve_request_types(services, settings)  # the worker classifies: it needs the site's ids
+
+    written = 0.0
 
     def on_beat() -> None:
-        beat.value = time.monotonic()
+        nonlocal written
+        beat.value = now = time.monotonic()
+        if metrics_path is not None and now - written >= METRICS_EVERY_SECONDS:
+            written = now
+            write_worker_metrics(services.metrics, Path(metrics_path))
 
     def watch_parent() -> None:
         # Killed parent (kill -9): the child is re-parented; stop instead of running unseen.
@@ -135,7 +160,19 @@ def run_worker_process(settings: Settings, beat: Any, parent_pid: int) -> None:
     try:
         services.worker.run_forever(stop, on_beat=on_beat)
     finally:
+        if metrics_path is not None:
+            write_worker_metrics(services.metrics, Path(metrics_path))
         services.store.close()
+
+
+def write_worker_metrics(metrics: Metrics, path: Path) -> None:
+    """Replace the file with the worker's families (atomically: a scrape never reads half)."""
+    partial = path.with_suffix(".tmp")
+    try:
+        partial.write_bytes(metrics.render(WORKER_FAMILIES.__contains__))
+        os.replace(partial, path)
+    except OSError:
+        log.exception("could not write the worker's metrics to %s", path)
 
 
 def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) -> int:
@@ -156,6 +193,12 @@ def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) 
     health = create_health_app(services, worker) if settings.health_port else None
     servers = build_servers(
         app, host, port, server_limits(settings), health, settings.health_port, **uvicorn_options
+    )
+    log.info(
+        "uzibot serve on %s:%d (intake; worker in a child process); settings: %s",
+        host,
+        port,
+        " ".join(f"{k}={v}" for k, v in settings.masked().items()),
     )
     asyncio.run(run_servers(servers))
     services.store.close()

@@ -16,6 +16,7 @@ from typing import Protocol
 from bot.inbox.lease import Lease, LeaseLost, holding
 from bot.inbox.store import Delivery, Store
 from bot.jira.errors import JiraRetryable
+from bot.logs import add_log_fields, log_context
 from bot.metrics import Metrics
 
 log = logging.getLogger("uzibot.worker")
@@ -113,10 +114,18 @@ class Worker:
         )
         with self._held_lock:
             self._held[token] = lease
+        started = time.perf_counter()
         try:
-            with holding(lease), self.limit_waits(lambda: lease.remaining() - self.call_seconds):
+            with (
+                log_context(
+                    delivery=delivery.id, event=delivery.event_name, issue=delivery.issue_key
+                ),
+                holding(lease),
+                self.limit_waits(lambda: lease.remaining() - self.call_seconds),
+            ):
                 self._handle(delivery, lease)
         finally:
+            self.metrics.processing_seconds.observe(time.perf_counter() - started)
             with self._held_lock:
                 self._held.pop(token, None)
         return delivery
@@ -135,16 +144,20 @@ class Worker:
             return
         except Exception as exc:
             # Anything else is not going to heal by waiting: park it with the reason.
+            add_log_fields(outcome="failed")
             log.exception("delivery %s failed", delivery.id)
             self.store.park(delivery.id, lease.owner, f"{type(exc).__name__}: {exc}", lease.token)
             self.metrics.processed.labels("failed").inc()
             return
         if self.store.finish(delivery.id, lease.owner, outcome, lease.token):
             self.metrics.processed.labels(outcome).inc()
+            add_log_fields(outcome=outcome)
+            log.info("delivery %s finished: %s", delivery.id, outcome)
         else:
             self._lost(delivery, "finished after the lease was taken over")
 
     def _lost(self, delivery: Delivery, why: str) -> None:
+        add_log_fields(outcome="lease_lost")
         log.warning("delivery %s: lease lost, this worker stops (%s)", delivery.id, why)
         self.metrics.processed.labels("lease_lost").inc()
 
@@ -152,6 +165,7 @@ class Worker:
         self, delivery: Delivery, lease: Lease, reason: str, retry_after: float | None
     ) -> None:
         if delivery.attempts >= self.schedule.max_attempts:
+            add_log_fields(outcome="failed")
             log.error(
                 "delivery %s parked after %d attempts: %s", delivery.id, delivery.attempts, reason
             )
@@ -164,6 +178,7 @@ class Worker:
             self.metrics.processed.labels("failed").inc()
             return
         delay = self.schedule.delay(delivery.attempts, retry_after, self.rng)
+        add_log_fields(outcome="retry")
         log.warning(
             "delivery %s attempt %d failed (%s); retry in %.0f s",
             delivery.id,

@@ -18,6 +18,8 @@ from bot.jira.errors import (
 from bot.jira.retry import RetryPolicy, call_with_retry
 
 JSONDict = dict[str, Any]
+CallObserver = Callable[[str, str, str], None]
+"""Told (method, path, status) after each HTTP attempt; status "error" when none came back."""
 _CHUNK_BYTES = 64 * 1024
 
 
@@ -58,6 +60,7 @@ class JiraHttp:
         self._session.auth = (user, api_token)  # also on a session passed in by the caller
         self._lock = threading.Lock()
         self._stats: dict[str, int] = {}
+        self.observer: CallObserver | None = None
 
     def __repr__(self) -> str:
         return f"JiraHttp({self.url!r})"
@@ -80,6 +83,10 @@ class JiraHttp:
     def _count(self, method: str) -> None:
         with self._lock:
             self._stats[method] = self._stats.get(method, 0) + 1
+
+    def _observe(self, method: str, path: str, status: int | None) -> None:
+        if self.observer is not None:
+            self.observer(method, path, "error" if status is None else str(status))
 
     def send(
         self,
@@ -111,9 +118,11 @@ class JiraHttp:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            self._observe(method, path, None)
             raise error_from_exception(
                 exc, operation, idempotent=safe, secrets=self._secrets
             ) from exc
+        self._observe(method, path, response.status_code)
         if 200 <= response.status_code < 300 or (accept is not None and accept(response)):
             return response
         raise error_from_response(response, operation, idempotent=safe, secrets=self._secrets)
@@ -151,6 +160,7 @@ class JiraHttp:
     def _download_once(self, path: str, max_bytes: int) -> bytes:
         operation = f"GET /{path}"
         self._count("GET")
+        answered = False
         try:
             response = self._session.get(
                 f"{self.url}/{path}",
@@ -160,6 +170,8 @@ class JiraHttp:
                 allow_redirects=False,
                 timeout=self._timeout,
             )
+            answered = True
+            self._observe("GET", path, response.status_code)
             with response:
                 if not 200 <= response.status_code < 300:
                     raise error_from_response(
@@ -167,6 +179,8 @@ class JiraHttp:
                     )
                 return _read_capped(response, max_bytes, operation)
         except requests.RequestException as exc:
+            if not answered:
+                self._observe("GET", path, None)
             raise error_from_exception(
                 exc, operation, idempotent=True, secrets=self._secrets
             ) from exc

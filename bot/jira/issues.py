@@ -14,7 +14,7 @@ from bot.jira.errors import (
     JiraPermanent,
     JiraRetryable,
 )
-from bot.jira.http import JiraHttp, JSONDict
+from bot.jira.http import CallObserver, JiraHttp, JSONDict
 from bot.jira.models import (
     BulkResult,
     IssueLink,
@@ -61,6 +61,10 @@ class JiraIssues(JiraSiteReads):
     def reset_stats(self) -> None:
         """Start counting requests from zero."""
         self._http.reset_stats()
+
+    def observe(self, observer: CallObserver | None) -> None:
+        """Tell `observer` (method, path, status) after every HTTP attempt (metrics)."""
+        self._http.observer = observer
 
     def close(self) -> None:
         """Release the HTTP connections."""
