@@ -200,7 +200,7 @@ def _compare(
             result.problems.append(
                 f"{cert.number}: {reminders} reminders, expected {len(seen) - 1}"
             )
-        notices = sum(1 for c in comments if "Wij hebben een nieuw UZI" in c.body)
+        notices = sum(1 for c in comments if "In onze gegevens staat nu een nieuw UZI" in c.body)
         renewed = cert.renew_on is not None and cert.renew_on <= scan_days[-1]
         if notices != (1 if renewed else 0):
             result.problems.append(f"{cert.number}: {notices} newer-certificate notices")

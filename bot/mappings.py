@@ -64,6 +64,8 @@ class Mappings:
         self.fields = files.fields.fields
         self.field_ids: dict[str, str] = dict(files.fields.ids)
         self.request_types = files.request_types
+        self.site_resolved = False
+        """True once `resolve_request_types` matched the rules to the site's request types."""
         self.kinds: dict[Kind, KindDef] = dict(files.kinds.kind)
         self.keywords = files.keywords
         self.vendors: tuple[Vendor, ...] = files.vendors.vendor
@@ -136,6 +138,20 @@ class Mappings:
                 return rule
         return None
 
+    def renewal_request_type(self) -> str:
+        """The request type mapped to the renewal workflow, for raising requests with it.
+
+        Once resolved against the site, its id (the site's id for the name, or the id of a
+        renamed type); before that its name, since an id written in the mappings may be the
+        bundled example's and name another type on this site. The bundled name when none
+        is mapped.
+        """
+        for rule in self.request_types.request_type:
+            if rule.workflow == "renewal" and not rule.kind:
+                first = (rule.id, rule.name) if self.site_resolved else (rule.name, rule.id)
+                return str(first[0] or first[1])
+        return "UZI-servercertificaat vernieuwen"
+
     def resolve_request_types(self, site: dict[str, str]) -> list[str]:
         """Match the mapped request types to the site's (id -> name); return what changed.
 
@@ -168,6 +184,7 @@ class Mappings:
             )
             rules.append(rule)
         self.request_types = self.request_types.model_copy(update={"request_type": tuple(rules)})
+        self.site_resolved = True
         return notes
 
     def kind_for_option(self, value: str | None) -> Kind | None:

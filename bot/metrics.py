@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -28,6 +35,11 @@ WORKER_FAMILIES = frozenset(
         "uzibot_watch_steps",
         "uzibot_certificates",
     }
+)
+
+# The gauges read from the store at scrape time (`Metrics.watch_store`).
+STORE_FAMILIES = frozenset(
+    {"uzibot_queue_depth", "uzibot_oldest_pending_seconds", "uzibot_parked_failures"}
 )
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-\d+$")
@@ -65,6 +77,25 @@ class Metrics:
     def watch_store(self, store: Store, today: Callable[[], date]) -> None:
         """Add the gauges read from the store at scrape time (queue, oldest pending, parked)."""
         self.registry.register(_StoreCollector(store, today))
+
+
+def serve_worker_metrics(metrics: Metrics, port: int, addr: str) -> Callable[[], None]:
+    """Serve a standalone worker's families and the store gauges on `port` (/metrics) with
+    prometheus_client's own HTTP server in a daemon thread; the function returned stops it.
+
+    The intake's families are left out: they never move in a worker. Raises OSError when the
+    port cannot be bound.
+    """
+    keep = (WORKER_FAMILIES | STORE_FAMILIES).__contains__
+    view = cast(CollectorRegistry, _Only(metrics.registry, keep))
+    server, thread = start_http_server(port, addr, registry=view)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop
 
 
 class _Only:

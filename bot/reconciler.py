@@ -271,8 +271,9 @@ class Reconciler:
 
     # -- requests raised by the bot (expiry watch) ---------------------------------------------
     def _ensure_request(self, spec: RequestSpec, delivery_id: str, applied: list[str]) -> None:
-        """Raise the request once. An intent without a result (crash or lost answer) is raised
-        again: JSM offers no idempotency key, so that rare case may give a second request."""
+        """Raise the request once. An intent without a result (crash or lost answer) is an
+        unknown outcome: JSM offers no idempotency key, so Jira is asked first for the request
+        that attempt may have raised (`find_raised`), which is adopted; only then raised again."""
         eid = f"request:{spec.slug}"
         rec = self._journal(eid)
         if rec is not None and rec[0] == "done":
@@ -280,6 +281,12 @@ class Reconciler:
         if self.raiser is None:
             raise JiraPermanent(0, "no request raiser configured")
         if rec is not None:
+            found = self.raiser.find_raised(spec)
+            if found is not None:
+                log.warning("%s: adopting %s, raised before an unknown outcome", eid, found.key)
+                result = {"key": found.key, "kind": found.kind, "note": None, "found": True}
+                self._done(eid, result, delivery_id, applied)
+                return
             log.warning("raising %s again after an unknown outcome", eid)
         self.store.record_effect(eid, "intent", None, delivery_id)
         raised = self.raiser.raise_request(spec, self.layout)

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///uzibot.db"
     port: int = Field(default=8000, ge=1, le=65535)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     max_header_bytes: int = Field(default=64 * 1024, ge=4096)
     max_headers: int = Field(default=100, ge=10)
     header_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
             self.tracking_project = self.service_desk_project
         if self.health_port is not None and self.health_port == self.port:
             raise ValueError("HEALTH_PORT must differ from PORT")
+        if self.metrics_port is not None and self.metrics_port in (self.port, self.health_port):
+            raise ValueError("METRICS_PORT must differ from PORT and HEALTH_PORT")
         if self.lease_seconds < 2 * self.jira_timeout_seconds:
             # A Jira call only starts with at least its timeout left on the lease.
             raise ValueError("LEASE_SECONDS must be at least twice JIRA_TIMEOUT_SECONDS")

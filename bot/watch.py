@@ -50,8 +50,10 @@ class WatchConfig:
     """What the scan needs from settings."""
 
     thresholds: tuple[int, ...]
-    request_type: str
-    """The renewal request type, by id or name."""
+    request_type: str = ""
+    """The renewal request type, by id or name (EXPIRY_REQUEST_TYPE); empty: the one the
+    mappings give the renewal workflow, read at each scan so the start-up resolution against
+    the site (ids by name) is what the watch raises with."""
     stale_after: float = 900.0
     """A claim older than this (seconds) was left by a dead process and may be taken over."""
 
@@ -97,8 +99,17 @@ class ExpiryWatch:
     _own_keys: frozenset[str] = frozenset()
     """Cases the watch opened for other certificates: never adopted for a newer one."""
 
-    def scan(self, today: date) -> ScanResult:
-        """Do every step due today (and nothing already done); never raises for one failure."""
+    def request_type(self) -> str:
+        """The renewal request type (id or name) the watch raises with and looks among."""
+        return self.config.request_type or self.mappings.renewal_request_type()
+
+    def scan(
+        self, today: date, *, on_progress: Callable[[int, int], None] | None = None
+    ) -> ScanResult:
+        """Do every step due today (and nothing already done); never raises for one failure.
+
+        `on_progress(done, total)` is called after each watched certificate (a CLI's bar).
+        """
         result = ScanResult()
         self._today = today
         self._open_requests = None  # read again, once, by the first `open` step of this scan
@@ -108,10 +119,12 @@ class ExpiryWatch:
         cases = case_states(steps_with_prefix(self.store, PREFIX))
         self._own_keys = frozenset(c.key for c in cases.values() if c.key)
         by_number = {w.abonneenummer: w for w in current}
-        for cert in current:
+        for done, cert in enumerate(current, start=1):
             self._advance(
                 cert, cases.get((cert.abonneenummer, cert.fingerprint), CaseState()), result
             )
+            if on_progress is not None:
+                on_progress(done, len(current))
         self._notice_newer(cases, by_number, result)
         return result
 
@@ -120,9 +133,7 @@ class ExpiryWatch:
         rounds = 0
         while rounds < 2:
             rounds += 1
-            steps = due_steps(
-                cert, case, self._today, self.config.thresholds, self.config.request_type
-            )
+            steps = due_steps(cert, case, self._today, self.config.thresholds, self.request_type())
             if case.key is not None and steps and self._closed(cert, case, result):
                 return
             for step in steps:
@@ -181,11 +192,17 @@ class ExpiryWatch:
         if step.name == "open":
             assert step.plan is not None
             threshold = crossed(cert, self._today, self.config.thresholds)
-            existing = self._open_request_of(cert.abonneenummer)
-            if existing is not None:
-                return {"key": existing, "kind": "request", "threshold": threshold, "adopted": True}
             plan = self._with_field_ids(step.plan)
             spec = plan.requests[0]
+            if not self._raised_before(spec):
+                existing = self._open_request_of(cert.abonneenummer)
+                if existing is not None:
+                    return {
+                        "key": existing,
+                        "kind": "request",
+                        "threshold": threshold,
+                        "adopted": True,
+                    }
             self.reconciler.apply(plan, f"watch:{cert.abonneenummer}")
             journal = self.store.effect(f"request:{spec.slug}")
             raised = json.loads(journal[1] or "{}") if journal else {}
@@ -206,12 +223,25 @@ class ExpiryWatch:
         assert step.note is not None
         return {"key": case.key, "comment": self.gateway.note_on_issue(case.key, step.note)}
 
+    def _raised_before(self, spec: RequestSpec) -> bool:
+        """Whether an earlier attempt at this request may have raised it: journalled done (a
+        crash before the step completed), or an intent whose request Jira has (a lost answer,
+        a crash before the journal). Such a request is the bot's own, for the reconciler to
+        settle, not one the practice opened. (The reconciler asks Jira once more: this rare
+        path lists the open requests of the type twice.)"""
+        journal = self.store.effect(f"request:{spec.slug}")
+        if journal is None:
+            return False
+        if journal[0] == "done":
+            return True
+        return self.raiser is not None and self.raiser.find_raised(spec) is not None
+
     def _open_request_of(self, abonneenummer: str) -> str | None:
         """An open renewal request for this abonneenummer that the practice raised itself."""
         if self._open_requests is None:
             field = self._ids().get(self.mappings.fields.abonneenummer)
             self._open_requests = (
-                self.raiser.open_requests_by_field(self.config.request_type, field, self._own_keys)
+                self.raiser.open_requests_by_field(self.request_type(), field, self._own_keys)
                 if self.raiser is not None and field
                 else {}
             )

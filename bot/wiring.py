@@ -174,7 +174,7 @@ def build_services(
         mappings=mappings,
         config=WatchConfig(
             thresholds=settings.thresholds(),
-            request_type=settings.expiry_request_type or renewal_request_type(mappings),
+            request_type=settings.expiry_request_type,  # empty: the mappings' (as resolved)
         ),
         metrics=metrics,
         raiser=raiser,
@@ -183,14 +183,6 @@ def build_services(
     return Services(
         store, gateway, mappings, router, reconciler, processor, worker, metrics, watch, scheduler
     )
-
-
-def renewal_request_type(mappings: Mappings) -> str:
-    """The request type mapped to the renewal workflow (id), the watch's default."""
-    for item in mappings.request_types.request_type:
-        if item.workflow == "renewal" and not item.kind:
-            return str(item.id or item.name)
-    return "UZI-servercertificaat vernieuwen"
 
 
 def resolve_request_types(services: Services, settings: Settings) -> list[str]:

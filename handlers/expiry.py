@@ -174,8 +174,8 @@ def newer_step(old: Watched, case: CaseState, newer: Watched) -> Step | None:
         )
     body = (
         "Goedendag,\n\n"
-        f"Wij hebben een nieuw UZI-servercertificaat voor abonneenummer {old.abonneenummer} "
-        f"vastgelegd. Het is geldig tot {format_date_nl(newer.expiry)}. Over het oude "
+        f"In onze gegevens staat nu een nieuw UZI-servercertificaat voor abonneenummer "
+        f"{old.abonneenummer}. Het is geldig tot {format_date_nl(newer.expiry)}. Over het oude "
         f"certificaat, dat op {format_date_nl(old.expiry)} verloopt, sturen wij u geen "
         "herinneringen meer.\n\n"
         "Wij handelen de vernieuwing verder af en laten het u weten zodra die klaar is.\n\n"
@@ -212,14 +212,15 @@ def _request_summary(cert: Watched) -> str:
 
 def _request_description(cert: Watched, today: date) -> str:
     vendor = (
-        f"uw HIS/AIS-leverancier ({escape_inline(cert.vendor, 60)})"
+        str(escape_inline(cert.vendor, 60))
         if cert.vendor
-        else "uw HIS/AIS-leverancier"
+        else "de leverancier van het HIS of AIS van uw praktijk"
     )
     late = today > cert.latest_start
     deadline = (
-        f"Die datum ({format_date_nl(cert.latest_start)}) is al voorbij: stuur het nieuwe "
-        "certificaat zo snel mogelijk."
+        f"De uiterste datum om het nieuwe certificaat aan te leveren "
+        f"({format_date_nl(cert.latest_start)}) is al voorbij. Zorg dat het nieuwe certificaat "
+        "zo snel mogelijk bij ons is."
         if late
         else f"Zorg daarom dat wij het nieuwe certificaat uiterlijk op "
         f"{format_date_nl(cert.latest_start)} hebben."
@@ -251,13 +252,13 @@ def _reminder_text(cert: Watched, today: date) -> str:
     left = (cert.expiry - today).days
     missing = "een nieuw UZI-servercertificaat voor abonneenummer " + cert.abonneenummer
     if not cert.vendor:
-        missing += ", en welk HIS/AIS-systeem uw praktijk gebruikt"
+        missing += ", en met welk HIS of AIS uw praktijk werkt"
     if today > cert.latest_start:
         advice = (
             f"De uiterste datum om het nieuwe certificaat aan te leveren "
-            f"({format_date_nl(cert.latest_start)}) is voorbij. Stuur het zo snel mogelijk; "
-            "wij verwerken het met voorrang, maar kunnen niet beloven dat de koppeling aan "
-            "blijft."
+            f"({format_date_nl(cert.latest_start)}) is voorbij. Zorg dat het zo snel mogelijk "
+            "bij ons is. Wij verwerken het zo snel als wij kunnen, maar kunnen niet beloven dat "
+            "de koppeling aan blijft."
         )
     else:
         advice = (
@@ -267,7 +268,7 @@ def _reminder_text(cert: Watched, today: date) -> str:
     return (
         "Goedendag,\n\n"
         f"Een herinnering: het UZI-servercertificaat van {_practice(cert)} verloopt over "
-        f"{left} dagen, op {format_date_nl(cert.expiry)}. Is er op "
+        f"{left} {'dag' if left == 1 else 'dagen'}, op {format_date_nl(cert.expiry)}. Is er op "
         f"{format_date_nl(cert.deactivation)} nog geen nieuw certificaat actief, dan gaat de "
         "DigiD-koppeling die dag automatisch uit.\n\n"
         f"Wat wij nog missen: {missing}.\n\n"

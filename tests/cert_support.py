@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.certs.chain import load_pem_directory_certificates
 from bot.certs.reader import read_certificate
 from bot.certs.report import CertReport
 
 TODAY = date(2026, 6, 1)
 FQDN = "zorg.praktijkdelinde.nl"
+SHIPPED = load_pem_directory_certificates()
+"""The real UZI CA certificates only (the suite also trusts certgen's copy: tests/conftest.py)."""
 
 
 def read(data: bytes, name: str = "upload.pem", **kwargs: Any) -> CertReport:

@@ -38,6 +38,21 @@ def _drop_log_handler() -> Iterator[None]:
         root.removeHandler(handler)
 
 
+@pytest.fixture(autouse=True)
+def _trust_the_generated_uzi_hierarchy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's certificates are issued by tests/certgen.py's copy of the UZI G1 hierarchy
+    (the real CA names, generated keys). The reader trusts that copy beside the shipped CA
+    certificates, as a site would trust an acceptance CA; a signature that verifies against
+    neither still makes a certificate `not_uzi`. Tests of the shipped store pass `trust=`."""
+    from bot.certs import reader
+    from bot.certs.chain import load_pem_directory_certificates, trust_store_for
+    from tests import certgen
+
+    generated = (*certgen.hierarchy("g1-production").cas, *certgen.hierarchy("g1-test").cas)
+    store = trust_store_for((*load_pem_directory_certificates(), *generated))
+    monkeypatch.setattr(reader, "shipped_trust_store", lambda: store)
+
+
 @pytest.fixture
 def fake_jira() -> Iterator[FakeJira]:
     """A fresh sandbox Jira behind `responses`; the test fails if a request broke the spec."""

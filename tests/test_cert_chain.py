@@ -8,16 +8,25 @@ from pathlib import Path
 from bot.certs.chain import ChainResult, load_pem_directory_certificates, shipped_trust_store
 from bot.certs.reader import read_certificate
 from tests import certgen as g
-from tests.cert_support import FQDN, bad_signature, read
+from tests.cert_support import FQDN, SHIPPED, bad_signature, read
 
 CA_DIR = Path(__file__).resolve().parent.parent / "bot" / "certs" / "ca"
 
 
 def test_generated_leaf_against_shipped_ca_is_a_bad_signature() -> None:
-    report = read(g.pem(g.server_cert()))
-    assert report.verdict == "ok"  # a chain problem is reported, not a verdict
+    report = read(g.pem(g.server_cert()), trust=SHIPPED)
+    # It claims a shipped UZI CA as issuer and that CA did not sign it: not a genuine UZI
+    # certificate (before issue 12's follow-up this was `ok` with the problem sentence).
+    assert report.verdict == "not_uzi"
     assert report.chain_verified is False
     assert report.problems == (bad_signature(FQDN, "UZI-register Private Server CA G1"),)
+    assert report.abonneenummer == "01234567"  # still described, for the agents
+
+
+def test_an_issuer_that_is_not_shipped_is_not_checked_and_not_a_verdict() -> None:
+    chain = g.hierarchy("g4")  # G4 chains are not shipped: not checked, judged by the rest
+    report = read(g.pem(g.server_cert("g4"), *chain.cas), trust=SHIPPED)
+    assert (report.verdict, report.chain_verified) == ("ok", None)
 
 
 def test_chain_verifies_with_the_generated_hierarchy_as_trust_store() -> None:
@@ -37,7 +46,7 @@ def test_a_leaf_signed_by_another_key_fails_against_a_known_issuer() -> None:
     chain = g.hierarchy("g1-production")
     forged = g.server_cert(signer=g.rsa_key(2048, 4))
     report = read(g.pem(forged, chain.server_ca), trust=chain.cas)
-    assert report.chain_verified is False
+    assert (report.verdict, report.chain_verified) == ("not_uzi", False)
     assert report.problems == (bad_signature(FQDN, "UZI-register Private Server CA G1"),)
 
 

@@ -10,14 +10,15 @@ from cryptography.hazmat.primitives import hashes
 
 from bot.certs.reader import KEY_SENTENCE, TEST_SENTENCE, read_certificate
 from tests import certgen as g
-from tests.cert_support import FQDN, bad_signature, read
+from tests.cert_support import FQDN, SHIPPED, bad_signature, read
 
 
 def test_g1_production_bundle_in_any_order_reports_every_field() -> None:
     chain = g.hierarchy("g1-production")
     leaf = g.server_cert("g1-production", ura="01234567")
-    report = read(g.pem(chain.root, leaf, chain.intermediate, chain.server_ca))
-    assert report.verdict == "ok"
+    report = read(g.pem(chain.root, leaf, chain.intermediate, chain.server_ca), trust=SHIPPED)
+    # Against the real CAs the fake chain is not genuine: not_uzi, with every field reported.
+    assert report.verdict == "not_uzi"
     assert report.abonneenummer == "01234567"
     assert report.uzi_number == "123456789"
     assert report.card_type == "S"
@@ -51,16 +52,19 @@ def test_g1_production_bundle_in_any_order_reports_every_field() -> None:
 
 
 def test_g1_test_certificate_is_judged_by_dates_with_a_test_sentence() -> None:
-    report = read(g.pem(g.server_cert("g1-test")))
+    report = read(g.pem(g.server_cert("g1-test")))  # issued by the trusted generated copy
     assert report.verdict == "ok"
     assert report.environment == "test"
     assert report.generation == "G1"
     assert report.oid_ca == "2.16.528.1.1007.99.2110"
     assert report.issuer == "TEST UZI-register Private Server CA G1"
-    assert report.chain_verified is False
+    assert report.chain_verified is True
     assert TEST_SENTENCE in report.problems
     assert TEST_SENTENCE.startswith("This is a TEST (acceptance) certificate")
-    assert bad_signature(FQDN, "TEST UZI-register Private Server CA G1") in report.problems
+    real = read(g.pem(g.server_cert("g1-test")), trust=SHIPPED)
+    assert (real.verdict, real.chain_verified) == ("not_uzi", False)
+    assert real.environment == "test" and TEST_SENTENCE in real.problems
+    assert bad_signature(FQDN, "TEST UZI-register Private Server CA G1") in real.problems
 
 
 def test_production_oid_under_a_test_issuer_is_treated_as_test() -> None:

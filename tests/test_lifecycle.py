@@ -37,7 +37,11 @@ SAYS = {
     "new_certificate": ("nieuwe UZI-servercertificaat van uw praktijk is bij ons binnen",),
     "dictu_approval": ("DICTU heeft de wijziging goedgekeurd", "weer aan"),
     "digid_on": ("werkt weer", "weer met DigiD inloggen", "wijziging van uw abonneenummer"),
-    "receive_certificate": ("is bij ons binnen", "doorgestuurd naar DICTU", "drie weken"),
+    "receive_certificate": (
+        "is bij ons binnen",
+        "sturen het certificaat nu door naar DICTU",
+        "drie weken",
+    ),
     "dictu_check": ("DICTU heeft het nieuwe UZI-servercertificaat", "goedgekeurd"),
     "complete_renewal": ("vernieuwing afgerond", "verdwijnt vanzelf", "is nu in gebruik"),
 }

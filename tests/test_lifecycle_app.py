@@ -17,7 +17,7 @@ STEP_WORDS = {
     "new_certificate": "is bij ons binnen",
     "dictu_approval": "DICTU heeft de wijziging goedgekeurd",
     "digid_on": "De DigiD-koppeling van uw praktijk werkt weer",
-    "receive_certificate": "doorgestuurd naar DICTU",
+    "receive_certificate": "sturen het certificaat nu door naar DICTU",
     "dictu_check": "DICTU heeft het nieuwe UZI-servercertificaat",
     "complete_renewal": "wij hebben de vernieuwing afgerond",
 }

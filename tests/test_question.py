@@ -85,7 +85,7 @@ def _says(topic: str, system: str) -> tuple[str, ...]:
             *off,
             DELIVERY[system],
         ),
-        "expiry": ("een week voor de vervaldatum", "drie weken", "samen met " + system, *off),
+        "expiry": ("zeven dagen voor de vervaldatum", "drie weken", "samen met " + system, *off),
         "new_certificate": ("samen met " + system, "DICTU", "drie weken", DELIVERY[system]),
         "duration": ("ongeveer drie weken",),
     }[topic]

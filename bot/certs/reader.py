@@ -137,7 +137,7 @@ def _report(
     verdict: Verdict
     if upload.contains_private_key:
         verdict = "private_key_included"
-    elif not is_uzi:
+    elif not is_uzi or chain.verified is False:
         verdict = "not_uzi"
     elif fields.get("card_type") != SERVER_CARD_TYPE or is_card_oid(fields.get("oid_ca")):
         verdict = "not_a_server_certificate"

@@ -154,42 +154,26 @@ def _cell(value: str | None, limit: int) -> str | None:
 
 
 def import_files(
-    store: Store, files: list[Path], contacts: dict[str, PracticeFacts], *, today: date
+    store: Store,
+    files: list[Path],
+    contacts: dict[str, PracticeFacts],
+    *,
+    today: date,
+    progress: TextIO | None = None,
 ) -> ImportOutcome:
-    """Read each file; record the UZI server certificates, refuse the rest with a reason."""
+    """Read each file; record the UZI server certificates, refuse the rest with a reason.
+
+    A progress bar over the files goes to `progress` (stderr) when that is a terminal.
+    """
     from bot.certs.registry import record_certificates, record_practice_facts
-    from bot.plan import CertificateRecord
+    from bot.cli.progress import Progress
 
     outcome = ImportOutcome()
     seen: dict[str, str] = {}
-    for path in files:
-        report = _read(path, today)
-        reason = refusal(report)
-        if reason is not None:
-            outcome.refused.append((str(path), reason))
-            continue
-        assert report.fingerprint_sha256 and report.abonneenummer
-        if report.fingerprint_sha256 in seen:
-            outcome.duplicates.append((str(path), seen[report.fingerprint_sha256]))
-            continue
-        seen[report.fingerprint_sha256] = str(path)
-        facts = contacts.get(report.abonneenummer)
-        outcome.recorded.append(
-            (
-                str(path),
-                CertificateRecord(
-                    fingerprint=report.fingerprint_sha256,
-                    abonneenummer=report.abonneenummer,
-                    uzi_number=report.uzi_number,
-                    not_before=report.not_before.isoformat() if report.not_before else None,
-                    not_after=report.not_after.isoformat() if report.not_after else None,
-                    practice=(facts.practice if facts else None) or report.subject_o,
-                    vendor=facts.vendor if facts else None,
-                    contact=facts.contact if facts else None,
-                    environment=report.environment,
-                ),
-            )
-        )
+    with Progress(len(files), "reading", stream=progress or sys.stderr) as bar:
+        for path in files:
+            _import_one(path, today, contacts, seen, outcome)
+            bar.advance()
     record_certificates(store, [r for _, r in outcome.recorded])
     if contacts:
         without = record_practice_facts(store, list(contacts.values()))
@@ -198,6 +182,45 @@ def import_files(
             for n in sorted(without)
         ]
     return outcome
+
+
+def _import_one(
+    path: Path,
+    today: date,
+    contacts: dict[str, PracticeFacts],
+    seen: dict[str, str],
+    outcome: ImportOutcome,
+) -> None:
+    """Read one file into `outcome`: recorded, a duplicate of one seen, or refused."""
+    from bot.plan import CertificateRecord
+
+    report = _read(path, today)
+    reason = refusal(report)
+    if reason is not None:
+        outcome.refused.append((str(path), reason))
+        return
+    assert report.fingerprint_sha256 and report.abonneenummer
+    if report.fingerprint_sha256 in seen:
+        outcome.duplicates.append((str(path), seen[report.fingerprint_sha256]))
+        return
+    seen[report.fingerprint_sha256] = str(path)
+    facts = contacts.get(report.abonneenummer)
+    outcome.recorded.append(
+        (
+            str(path),
+            CertificateRecord(
+                fingerprint=report.fingerprint_sha256,
+                abonneenummer=report.abonneenummer,
+                uzi_number=report.uzi_number,
+                not_before=report.not_before.isoformat() if report.not_before else None,
+                not_after=report.not_after.isoformat() if report.not_after else None,
+                practice=(facts.practice if facts else None) or report.subject_o,
+                vendor=facts.vendor if facts else None,
+                contact=facts.contact if facts else None,
+                environment=report.environment,
+            ),
+        )
+    )
 
 
 def _read(path: Path, today: date) -> CertReport:

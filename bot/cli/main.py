@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="intake, with the worker in a child process it supervises")
     serve.add_argument("--port", type=int, default=None, help="defaults to PORT (8000)")
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server binds all interfaces
-    sub.add_parser("worker", help="worker only (scale-out with PostgreSQL)")
+    worker = sub.add_parser("worker", help="worker only (scale-out with PostgreSQL)")
+    worker.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104 - a metrics endpoint is scraped from elsewhere
+        help="address METRICS_PORT binds (default all interfaces)",
+    )
     plan = sub.add_parser("plan", help="show what the bot would do with a webhook payload")
     plan.add_argument("file")
     plan.add_argument("--json", action="store_true", dest="as_json")
@@ -190,17 +195,15 @@ def _run_with_settings(
         )
     services = build_services(settings)
     if command == "worker":
-        resolve_request_types(services, settings)
+        from bot.cli.worker import run_worker
+
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish current deliveries
-        services.scheduler.start(stop)  # the expiry scan beside the worker
-        try:
-            services.worker.run_forever(stop)
-        except KeyboardInterrupt:
-            stop.set()
-        return 0
+        return run_worker(services, settings, stop, host=args.host)
     if command == "watch":
         from bot.cli.watch import run_watch
+
+        resolve_request_types(services, settings)  # raise with the site's renewal type
 
         return run_watch(services, today=args.today, out=out)
     if command == "certs":

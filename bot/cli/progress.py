@@ -50,6 +50,12 @@ class Progress:
         self.done = min(self.total, self.done + n) if self.total else self.done + n
         self._draw(force=self.done == self.total)
 
+    def update(self, done: int, total: int) -> None:
+        """Set the count and the total (for work that learns its total as it starts), redraw."""
+        self.total = max(total, 0)
+        self.done = min(done, self.total) if self.total else max(done, 0)
+        self._draw(force=self.done == self.total)
+
     def line(self) -> str:
         """The bar as text, e.g. `replaying [#######.......]  12/40  30%  3 s`."""
         fraction = self.done / self.total if self.total else 1.0

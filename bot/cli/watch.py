@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from typing import TextIO
 
+from bot.cli.progress import Progress
 from bot.wiring import Services, today_in_amsterdam
 
 
-def run_watch(services: Services, *, today: date | None, out: TextIO) -> int:
-    """Scan once; print what was done; exit 1 when a step failed (it is retried next scan)."""
+def run_watch(
+    services: Services, *, today: date | None, out: TextIO, progress: TextIO | None = None
+) -> int:
+    """Scan once; print what was done; exit 1 when a step failed (it is retried next scan).
+
+    A progress bar over the watched certificates goes to `progress` (stderr) on a terminal:
+    a catch-up after downtime may have a step for many of them.
+    """
     day = today or today_in_amsterdam()
-    found = services.watch.scan(day)
+    with Progress(0, "expiry scan", stream=progress or sys.stderr) as bar:
+        found = services.watch.scan(day, on_progress=bar.update)
     for line in found.lines:
         out.write(f"  {line}\n")
     out.write(

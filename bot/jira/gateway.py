@@ -390,6 +390,43 @@ class RequestRaiser:
             self.desk_id(), self.request_type_id(spec.request_type), values, account
         )
 
+    def find_raised(self, spec: RequestSpec) -> RaisedRequest | None:
+        """After an unknown outcome (lost answer, crash before the journal): the open request
+        an earlier attempt at `spec` left in Jira, or None.
+
+        JSM has no idempotency key, so the request is recognised by what the bot wrote: open,
+        in the desk and of the request type, with the exact summary (it names the practice or
+        abonneenummer and the dates), raised for the same customer, and with the same values
+        for the fields it carries (a request raised without them still matches).
+        """
+        if not spec.on_behalf_of:
+            return None
+        account = self.customer_account(spec.on_behalf_of)
+        if account is None:
+            return None
+        summary = spec.summary[:SUMMARY_LIMIT].strip()
+        type_id = self.request_type_id(spec.request_type)
+        for request in self.gateway.open_requests(self.desk_id(), type_id):
+            values = {
+                str(item.get("fieldId")): item.get("value")
+                for item in request.get("requestFieldValues") or []
+                if isinstance(item, dict)
+            }
+            reporter = request.get("reporter")
+            owner = reporter.get("accountId") if isinstance(reporter, dict) else None
+            if (
+                str(values.get("summary") or "").strip() != summary
+                or (owner is not None and owner != account)
+                or not request.get("issueKey")
+            ):
+                continue
+            if all(
+                not isinstance(values.get(fid), str) or str(values[fid]).strip() == str(v).strip()
+                for fid, v in spec.fields.items()
+            ):
+                return RaisedRequest(str(request["issueKey"]), "request")
+        return None
+
     def customer_account(self, contact: str) -> str | None:
         """The accountId of a contact given as accountId or as a customer's e-mail."""
         if "@" not in contact:

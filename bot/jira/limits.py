@@ -14,8 +14,8 @@ PROPERTY_LIMIT_BYTES = 32_768
 """Bytes of one entity property's JSON value."""
 
 PUBLIC_CUT = (
-    "\n\n(…) Dit bericht was te lang en is hier ingekort. Alle gegevens staan in onze interne "
-    "notitie bij deze melding; ontbreekt er iets, dan nemen wij contact met u op."
+    "\n\n(…) Dit bericht was te lang en is hier ingekort. Mist u iets? Reageer dan op deze "
+    "melding, dan helpt een medewerker van de servicedesk u verder."
 )
 INTERNAL_CUT = (
     "\n\n(…) Cut here: Jira takes at most {limit:,} characters per comment; {count:,} more "
@@ -35,9 +35,10 @@ def units(text: str) -> int:
 def fit_comment(body: str, *, public: bool, limit: int = TEXT_LIMIT) -> str:
     """The body as is when Jira takes it; else cut at a line end with a clear note at the end.
 
-    Public replies (Dutch) say the text was shortened and that the internal note has the rest;
-    internal notes (English) say how much was cut. The same body always gives the same result,
-    so a comment posted once is found again by its body.
+    Public replies (Dutch) say the text was shortened and invite the practice to ask for what
+    it misses (it cannot see internal notes); internal notes (English) say how much was cut.
+    The same body always gives the same result, so a comment posted once is found again by
+    its body.
     """
     return fit_text(body, tail=PUBLIC_CUT if public else INTERNAL_CUT, limit=limit)
 
