@@ -143,7 +143,7 @@ def main() -> int:
                 stats = services.gateway.stats
                 requests_sent = sum(stats.values())
                 writes = requests_sent - stats.get("GET", 0)
-                limits = requests.get(f"http://127.0.0.1:{port}/bench/limits", timeout=5)
+                limits = requests.get(f"http://127.0.0.1:{port}/__fake/limits", timeout=5)
                 refused = limits.json()["refused"] if limits.ok else 0
                 counts = services.store.counts()
                 services.store.close()

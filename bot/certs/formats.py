@@ -20,6 +20,9 @@ _PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
 _IGNORED_LABELS = {b"PUBLIC KEY", b"RSA PUBLIC KEY", b"X509 CRL"}
 _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
 _BASE64_ONLY = re.compile(rb"[A-Za-z0-9+/=\s]+")
+# What cryptography raises for bytes it cannot read: damaged DER, an unknown X.509 version,
+# a PKCS#7 that is not signed-data.
+_UNREADABLE = (ValueError, UnsupportedAlgorithm, x509.InvalidVersion)
 
 
 class FormatError(ValueError):
@@ -38,6 +41,41 @@ class DecodedUpload:
 
 def decode_upload(data: bytes) -> DecodedUpload:
     """Decode by content, never by file name; raise FormatError when nothing can be read."""
+    return _without_damaged(_decode(data))
+
+
+# cryptography reads these parts of a certificate only when asked; a damaged one raises then.
+_LAZY_PARTS = ("subject", "issuer", "extensions", "not_valid_before_utc", "not_valid_after_utc")
+
+
+def _damaged_part(cert: x509.Certificate) -> str | None:
+    """The first part of a certificate that cannot be read, or None when all can."""
+    for part in _LAZY_PARTS:
+        try:
+            getattr(cert, part)
+        except ValueError:
+            return part.removesuffix("_utc").replace("_", " ")
+    return None
+
+
+def _without_damaged(upload: DecodedUpload) -> DecodedUpload:
+    """Leave out certificates whose parts cannot be read, each with a sentence saying so."""
+    kept: list[x509.Certificate] = []
+    for number, cert in enumerate(upload.certificates, 1):
+        part = _damaged_part(cert)
+        if part is None:
+            kept.append(cert)
+        else:
+            upload.problems.append(
+                f"Certificate {number} in the file is damaged: its {part} cannot be read."
+            )
+    if not kept and upload.certificates and not upload.contains_private_key:
+        raise FormatError(_join("The file holds no readable certificate.", upload.problems))
+    upload.certificates = kept
+    return upload
+
+
+def _decode(data: bytes) -> DecodedUpload:
     data = _to_ascii_if_utf16(data)
     if b"-----BEGIN" in data:
         return _decode_pem(data)
@@ -83,7 +121,7 @@ def _decode_pem(data: bytes) -> DecodedUpload:
         elif label in _PKCS7_LABELS:
             try:
                 upload.certificates.extend(pkcs7.load_der_pkcs7_certificates(der))
-            except ValueError:
+            except _UNREADABLE:
                 upload.problems.append("A PKCS#7 block in the PEM file could not be read.")
         elif label in _CSR_LABELS:
             upload.problems.append(
@@ -126,12 +164,12 @@ def _load_der_certificate(der: bytes) -> x509.Certificate | None:
     """Load one DER certificate, ignoring bytes after it (OpenSSL TRUSTED CERTIFICATE aux)."""
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError:
+    except _UNREADABLE:
         pass
     try:
         _, _, end = read_tlv(der)
         return x509.load_der_x509_certificate(der[:end]) if end < len(der) else None
-    except ValueError:
+    except _UNREADABLE:
         return None
 
 
@@ -145,7 +183,7 @@ def _decode_der(data: bytes) -> DecodedUpload:
         return DecodedUpload(
             certificates=list(pkcs7.load_der_pkcs7_certificates(data)), format="PKCS#7"
         )
-    except ValueError:
+    except _UNREADABLE:
         pass
     if _looks_like_pkcs12(data):
         return _decode_pkcs12(data)
@@ -173,7 +211,7 @@ def _decode_pkcs12(data: bytes) -> DecodedUpload:
     for password in (None, b""):
         try:
             bundle = pkcs12.load_pkcs12(data, password)
-        except ValueError:
+        except _UNREADABLE:
             continue
         certs = [bundle.cert.certificate] if bundle.cert is not None else []
         certs.extend(item.certificate for item in bundle.additional_certs)
