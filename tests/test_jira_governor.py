@@ -112,7 +112,9 @@ def test_a_pause_delays_every_other_thread_but_not_the_one_that_saw_the_429() ->
     seen: list[float] = []
 
     def other_thread() -> None:
-        g.acquire("GET", "rest/api/3/issue/UZO-2")
+        g.acquire("GET", "rest/api/3/issue/UZO-2")  # reads go on during a pause
+        assert t.sleeps == []
+        g.acquire("POST", "rest/api/3/issue/UZO-2/comment")
         seen.append(t.now)
 
     g.pause(7.0)  # this thread got the 429; its retry policy waits for it

@@ -7,7 +7,7 @@ WriteGovernor:
   at once), reserved in turn (GCRA), so eight threads together stay under the rate;
 - two writes to the same issue are at least `issue_spacing` seconds apart (Jira Cloud also
   limits writes per issue);
-- a 429 with Retry-After pauses every call of every thread (reads too) until it ends, and
+- a 429 with Retry-After pauses every write of every thread until it ends, and
   is published on a `PauseBoard` (the database) so that other processes pause as well;
 - no wait runs past the caller's wait budget (the worker's lease, bot.jira.retry): a wait
   that does not fit raises `Throttled` (retryable, `retry_after` = the wait) at once, and the
@@ -98,7 +98,7 @@ class WriteGovernor:
         """Seconds slept in `acquire`, all threads together (for benchmarks and metrics)."""
 
     def pause(self, seconds: float) -> None:
-        """Jira said 429 with Retry-After `seconds`: every thread waits until it has passed.
+        """Jira said 429 with Retry-After `seconds`: every thread's writes wait until it passed.
 
         The calling thread itself is exempt: its retry policy already waits (or hands the
         delivery back), so it does not wait twice.
@@ -139,7 +139,7 @@ class WriteGovernor:
                 pause_end = self._pause_end()
                 if getattr(self._local, "exempt_until", -1.0) >= pause_end - _SAME_PAUSE:
                     pause_end = now  # this thread's own 429: its retry policy waits for it
-                start = max(now, pause_end)
+                start = max(now, pause_end) if write else now
                 if write:
                     start = max(start, self._tat - self._tolerance)
                     if issue is not None:
