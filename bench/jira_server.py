@@ -1,18 +1,20 @@
 """The in-memory Jira sandbox over real HTTP on loopback, for benchmarks and the chaos test.
 
 Run: python -m bench.jira_server --port P [--latency SECONDS] [--jitter SECONDS] [--seed FILE]
-     [--error-rate R] [--lost-rate R] [--fault-seed N]
+     [--error-rate R] [--lost-rate R] [--fault-seed N] [--write-limit N]
 `--seed` names a file of webhook bodies (one JSON per line, or `signature<TAB>json`) whose
 issues are created first, as the portal would have. `--latency` delays every answer, plus a
 uniform random `--jitter`. Fault injection (off by default): `--error-rate` answers that share
 of calls with 429 (Retry-After 1) or 503, half each, without applying them; `--lost-rate`
-applies that share and then drops the connection without an answer.
+applies that share and then drops the connection without an answer. `--write-limit N`
+answers writes beyond N per second with 429 (Retry-After: 1), as Jira's burst limit does.
 
 Test-only endpoints under /__fake/ (never Jira paths, never faulted):
 - GET /__fake/state: read-only counts (calls, faults by kind) and, for each seeded request,
   what a person would count in Jira: linked cases, sub-task summaries, public and internal
   comments;
-- POST /__fake/storm?seconds=N&retry_after=S: every Jira call answers 429 for N seconds.
+- POST /__fake/storm?seconds=N&retry_after=S: every Jira call answers 429 for N seconds;
+- GET /__fake/limits: writes accepted and refused under `--write-limit`.
 """
 
 from __future__ import annotations
@@ -89,6 +91,35 @@ def request_state(sandbox: JiraSandbox, key: str) -> dict[str, Any]:
     }
 
 
+class WriteLimit:
+    """Jira's burst limit as a token bucket: `rate` writes per second, `rate` at once at most.
+
+    A write over the limit gets 429 with Retry-After: 1 and changes nothing; `refused` counts
+    them (answered at GET /__fake/limits).
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.at = time.monotonic()
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self.refused = 0
+
+    def take(self) -> bool:
+        """True when a write may go through now."""
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                self.accepted += 1
+                return True
+            self.refused += 1
+            return False
+
+
 def make_handler(
     sandbox: JiraSandbox,
     latency: float,
@@ -96,6 +127,7 @@ def make_handler(
     jitter: float = 0.0,
     chaos: Chaos | None = None,
     seeded: list[str] | None = None,
+    limit: WriteLimit | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     """A request handler class answering every request from `sandbox`."""
     wait = random.Random(0)
@@ -124,6 +156,9 @@ def make_handler(
                     }
                 body = json.dumps(state).encode()
                 self._send(200, {"Content-Type": "application/json"}, body)
+            elif self.command == "GET" and parts.path == CONTROL + "limits" and limit:
+                counts = {"accepted": limit.accepted, "refused": limit.refused}
+                self._send(200, {"Content-Type": "application/json"}, json.dumps(counts).encode())
             elif self.command == "POST" and parts.path == CONTROL + "storm" and chaos:
                 seconds = float(query.get("seconds", ["10"])[0])
                 retry_after = float(query.get("retry_after", ["1"])[0])
@@ -137,6 +172,11 @@ def make_handler(
             body = self.rfile.read(length) if length else None
             if self.path.startswith(CONTROL):
                 self._control()
+                return
+            if limit is not None and self.command != "GET" and not limit.take():
+                message = {"errorMessages": ["Rate limit exceeded."]}
+                headers = {"Content-Type": "application/json", "Retry-After": "1"}
+                self._send(429, headers, json.dumps(message).encode())
                 return
             if latency or jitter:
                 time.sleep(latency + (wait.uniform(0, jitter) if jitter else 0.0))
@@ -178,7 +218,11 @@ def main() -> int:
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--lost-rate", type=float, default=0.0)
     parser.add_argument("--fault-seed", type=int, default=None)
+    parser.add_argument(
+        "--write-limit", type=float, default=0.0, help="writes per second, else 429 (0: none)"
+    )
     args = parser.parse_args()
+    limit = WriteLimit(args.write_limit) if args.write_limit > 0 else None
     sandbox = JiraSandbox(f"http://127.0.0.1:{args.port}", bot_account_id=DEFAULT_BOT_ACCOUNT)
     seeded: list[str] = []
     if args.seed:
@@ -188,7 +232,9 @@ def main() -> int:
                 sandbox.seed_issue_from_webhook(payload["issue"])
                 seeded.append(payload["issue"]["key"])
     chaos = Chaos(args.error_rate, args.lost_rate, args.fault_seed)
-    handler = make_handler(sandbox, args.latency, jitter=args.jitter, chaos=chaos, seeded=seeded)
+    handler = make_handler(
+        sandbox, args.latency, jitter=args.jitter, chaos=chaos, seeded=seeded, limit=limit
+    )
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     with contextlib.suppress(KeyboardInterrupt):

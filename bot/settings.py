@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     jira_max_attempts: int = Field(default=4, ge=1)
     jira_max_wait_seconds: float = Field(default=60.0, ge=1)
     jira_timeout_seconds: float = Field(default=30.0, gt=0)
+    jira_writes_per_second: float = Field(default=5.0, gt=0, le=1000)
+    jira_issue_write_spacing_seconds: float = Field(default=0.5, ge=0, le=60)
     mappings_dir: Path | None = None
     log_level: str = "INFO"
     expiry_thresholds: str = "60,35,28,21,14,8"

@@ -15,10 +15,12 @@ from bot.certs.registry import registered_report
 from bot.facts import Scope
 from bot.inbox.cases import CaseIndex
 from bot.inbox.db import open_store
+from bot.inbox.pause import DatabasePauseBoard
 from bot.inbox.store import Store
 from bot.inbox.worker import Retention, RetrySchedule, Worker
 from bot.jira.errors import JiraError
 from bot.jira.gateway import CaseLayout, JiraGateway, RequestRaiser
+from bot.jira.governor import PauseBoard, WriteGovernor
 from bot.jira.retry import RetryPolicy, within_budget
 from bot.mappings import Mappings, load_mappings
 from bot.metrics import Metrics, create_metrics
@@ -70,8 +72,10 @@ def build_gateway(
     *,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    board: PauseBoard | None = None,
 ) -> JiraGateway:
-    """The Jira gateway for the configured site, with the configured retry policy."""
+    """The Jira gateway for the configured site, with the configured retry policy and write
+    governor (its 429 pauses shared with other processes through `board`)."""
     return JiraGateway(
         settings.jira_url,
         settings.jira_user,
@@ -83,6 +87,11 @@ def build_gateway(
             sleep=sleep,
         ),
         timeout=settings.jira_timeout_seconds,
+        governor=WriteGovernor(
+            settings.jira_writes_per_second,
+            issue_spacing=settings.jira_issue_write_spacing_seconds,
+            board=board,
+        ),
     )
 
 
@@ -101,7 +110,9 @@ def build_services(
     mappings = load_mappings(settings.mappings_dir)
     metrics = create_metrics()
     metrics.watch_store(store, today)
-    gateway = build_gateway(settings, session=session, sleep=sleep)
+    gateway = build_gateway(
+        settings, session=session, sleep=sleep, board=DatabasePauseBoard(store.engine)
+    )
     gateway.observe(metrics.jira_call)
     from handlers.routing import build_router
 

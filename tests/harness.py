@@ -120,6 +120,10 @@ def make_harness(
             "SERVICE_DESK_PROJECT": "UZO",
             "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'uzibot.db'}",
             "MAX_BODY_BYTES": "65536",
+            # The governor paces on the real clock; its own tests (test_jira_governor) use a
+            # fake one, so the engine tests do not wait for it.
+            "JIRA_WRITES_PER_SECOND": "1000",
+            "JIRA_ISSUE_WRITE_SPACING_SECONDS": "0",
             **(env or {}),
         },
         env_file=None,

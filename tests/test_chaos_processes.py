@@ -259,6 +259,9 @@ def run_chaos(
             WORKER_BACKOFF_BASE_SECONDS="0.5",
             WORKER_BACKOFF_CAP_SECONDS="2",
             WORKER_MAX_ATTEMPTS="1000",
+            # Time is squeezed here like the backoff above: the production default of 5
+            # writes/s per process would take the drain far past the test's deadline.
+            JIRA_WRITES_PER_SECOND="100",
             EXPIRY_SCAN_SECONDS="0",
         )
         bot = [sys.executable, "-m", "bot.cli.main"]

@@ -326,3 +326,27 @@ def test_a_refusal_quoting_hostile_input_stays_short(
     assert len(answer.json()["error"]) <= 303
     (line,) = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(line) < 800 and "\n" not in line  # 300 characters, escaped as a literal
+
+
+def test_concurrent_batches_on_postgres_store_each_id_once(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    """Several batches commit at once on PostgreSQL; an id sent twice (in different batches)
+    is still stored once and answered new once."""
+    with fresh_database() as url:
+        h = make_harness(fake_jira, tmp_path, database_url=url)
+        writer = InboxWriter(h.services.store)
+        assert writer.writers > 1
+
+        async def one(i: int) -> bool:
+            await asyncio.sleep((i % 10) * 0.002)  # spread over many small batches
+            row = NewDelivery(f"c-{i % 40}", "jira", "jira:issue_created", f"UZO-{i}", b"{}")
+            return await writer.submit(row)
+
+        async def run() -> list[bool]:
+            return await asyncio.gather(*(one(i) for i in range(80)))
+
+        results = asyncio.run(run())
+        assert sum(results) == 40
+        assert h.services.store.counts() == {"pending": 40}
+        h.services.store.close()

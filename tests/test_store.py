@@ -10,6 +10,7 @@ import pytest
 
 from bot.inbox import schema
 from bot.inbox.db import open_store
+from bot.inbox.pause import DatabasePauseBoard
 from bot.inbox.store import Store
 from tests.pgdb import fresh_database
 
@@ -108,7 +109,7 @@ def test_schema_migration_is_idempotent(tmp_path: Path) -> None:
     with s.engine.connect() as conn:
         from sqlalchemy import text
 
-        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 12
+        assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 13
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
 
@@ -155,7 +156,7 @@ def test_migration_adds_the_registry_contact_columns_to_an_old_database(tmp_path
         ).one()
         assert tuple(row) == ("De Linde", None, None, None)
         version = conn.execute(text("SELECT version FROM schema_version")).scalar()
-        assert version == len(schema._MIGRATIONS) == 12
+        assert version == len(schema._MIGRATIONS) == 13
     s.close()
 
 
@@ -198,7 +199,10 @@ def test_an_old_inbox_is_migrated_outcomes_leave_last_error(tmp_path: Path) -> N
         with store.engine.connect() as conn:
             from sqlalchemy import text
 
-            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 12
+            assert conn.execute(text("SELECT version FROM schema_version")).scalar() == 13
+        board = DatabasePauseBoard(store.engine)  # the migration made the shared pause's table
+        board.extend_pause(123.0)
+        assert board.read_pause() == 123.0
     finally:
         store.close()
 

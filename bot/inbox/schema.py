@@ -86,6 +86,14 @@ cases = Table(
 )
 """The cases the bot opened, so a question can be answered with its own case (see cases.py)."""
 
+jira_pause = Table(
+    "jira_pause",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("until_at", Float, nullable=False),
+)
+"""One row (id 1): the epoch time until which no process calls Jira (a 429's Retry-After)."""
+
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 
@@ -119,6 +127,8 @@ _MIGRATIONS: list[str | AddColumn] = [
     AddColumn("certificates", "vendor", "TEXT"),
     AddColumn("certificates", "contact", "VARCHAR(200)"),
     AddColumn("certificates", "environment", "VARCHAR(20)"),
+    # issue 10b: the Jira pause shared by every process (bot/inbox/pause.py).
+    "CREATE TABLE IF NOT EXISTS jira_pause (id INTEGER PRIMARY KEY, until_at FLOAT NOT NULL)",
 ]
 
 

@@ -18,6 +18,8 @@ log = logging.getLogger("uzibot.intake")
 _Pending = list[tuple[NewDelivery, asyncio.Future[bool]]]
 
 # DB-API (PEP 249) exception names: the store is unavailable, or it refused the row's data.
+POSTGRES_WRITERS = 3
+"""Batches committing at once on PostgreSQL (SQLite: one; it has a single write lock)."""
 _OUTAGE_ERRORS = frozenset({"OperationalError", "InterfaceError", "InternalError"})
 _ROW_ERRORS = frozenset({"DataError", "IntegrityError", "UnicodeError"})
 
@@ -40,7 +42,11 @@ def is_row_error(exc: BaseException) -> bool:
 @dataclass
 class _LoopState:
     pending: _Pending = field(default_factory=list)
-    writing: bool = False
+    writing: int = 0
+    """Batches being committed now (at most the writer's `writers`)."""
+    busy: set[str] = field(default_factory=set)
+    """Delivery ids in a batch being committed: a repeat waits for the next batch, so that
+    it is answered "duplicate" exactly as with one writer."""
 
 
 class InboxWriter:
@@ -51,17 +57,24 @@ class InboxWriter:
     thread, never on the event loop: a commit that waits (the worker process holds SQLite's
     write lock, a PostgreSQL commit waits for its WAL flush) stalls no other request, and
     what arrives meanwhile goes into the next batch (one commit per batch, not per request).
+
+    On PostgreSQL `writers` batches commit at once, each on its own connection: a commit
+    there mostly waits for its WAL flush, and PostgreSQL flushes concurrent commits together,
+    so the next batch need not wait for the previous one's flush. SQLite has one writer.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, writers: int | None = None) -> None:
         self.store = store
+        self.writers = writers or (POSTGRES_WRITERS if store.is_postgres else 1)
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._executor: ThreadPoolExecutor | None = None
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Store the delivery; True when new, False when its id was seen; raises on failure."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="uzibot-inbox-writer")
+            self._executor = ThreadPoolExecutor(
+                self.writers, thread_name_prefix="uzibot-inbox-writer"
+            )
             self.store.start_checkpointer()
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
@@ -69,18 +82,23 @@ class InboxWriter:
             state = self._loops[loop] = _LoopState()
         future: asyncio.Future[bool] = loop.create_future()
         state.pending.append((delivery, future))
-        if not state.writing:
-            state.writing = True
+        if state.writing < self.writers:
+            state.writing += 1
             loop.call_soon(self._flush, loop, state)
         return await future
 
     def _flush(self, loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
-        batch, state.pending = state.pending, []
+        batch: _Pending = []
+        held: _Pending = []
+        for item in state.pending:
+            (held if item[0].id in state.busy else batch).append(item)
+        state.pending = held
         if not batch:
-            state.writing = False
+            state.writing -= 1
             return
         assert self._executor is not None  # set by the first submit
         rows = [delivery for delivery, _ in batch]
+        state.busy.update(row.id for row in rows)
         done = loop.run_in_executor(self._executor, self._store, rows)
         done.add_done_callback(lambda f: self._answer(loop, state, batch, f))
 
@@ -113,6 +131,7 @@ class InboxWriter:
         batch: _Pending,
         outcome: asyncio.Future[list[bool | Exception]],
     ) -> None:
+        state.busy.difference_update(delivery.id for delivery, _ in batch)
         exc = outcome.exception()
         results: list[bool | BaseException] = (
             [exc] * len(batch) if exc is not None else list(outcome.result())

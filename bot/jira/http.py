@@ -15,7 +15,8 @@ from bot.jira.errors import (
     error_from_exception,
     error_from_response,
 )
-from bot.jira.retry import RetryPolicy, call_with_retry
+from bot.jira.governor import WriteGovernor
+from bot.jira.retry import MIN_RETRY_AFTER, RetryPolicy, call_with_retry, wait_budget
 
 JSONDict = dict[str, Any]
 CallObserver = Callable[[str, str, str], None]
@@ -40,8 +41,11 @@ class JiraHttp:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30,
+        governor: WriteGovernor | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.governor = governor
+        """Shared by every thread using this site: write rate, issue spacing, 429 pauses."""
         self.retry = retry or RetryPolicy()
         self._secrets = (api_token,)
         self._timeout = timeout
@@ -106,6 +110,7 @@ class JiraHttp:
         """
         operation = f"{method} /{path}"
         safe = method != "POST" if idempotent is None else idempotent
+        self._govern(method, path, operation)
         self._count(method)
         try:
             response = self._client.request(
@@ -125,7 +130,19 @@ class JiraHttp:
         self._observe(method, path, response.status_code)
         if 200 <= response.status_code < 300 or (accept is not None and accept(response)):
             return response
-        raise error_from_response(response, operation, idempotent=safe, secrets=self._secrets)
+        error = error_from_response(response, operation, idempotent=safe, secrets=self._secrets)
+        self._note_limit(response.status_code, error.retry_after)
+        raise error
+
+    def _govern(self, method: str, path: str, operation: str) -> None:
+        """Wait for the governor (within this context's wait budget) before sending."""
+        if self.governor is not None:
+            self.governor.acquire(method, path, wait_budget.get(), operation)
+
+    def _note_limit(self, status: int, retry_after: float | None) -> None:
+        """A 429 pauses every thread (and, through the board, every process)."""
+        if status == 429 and self.governor is not None:
+            self.governor.pause(max(MIN_RETRY_AFTER, retry_after or 0.0))
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One call through the retry policy; the decoded JSON answer (None when empty)."""
@@ -159,6 +176,7 @@ class JiraHttp:
 
     def _download_once(self, path: str, max_bytes: int) -> bytes:
         operation = f"GET /{path}"
+        self._govern("GET", path, operation)
         self._count("GET")
         answered = False
         try:
@@ -174,9 +192,11 @@ class JiraHttp:
             self._observe("GET", path, response.status_code)
             with response:
                 if not 200 <= response.status_code < 300:
-                    raise error_from_response(
+                    error = error_from_response(
                         response, operation, idempotent=True, secrets=self._secrets
                     )
+                    self._note_limit(response.status_code, error.retry_after)
+                    raise error
                 return _read_capped(response, max_bytes, operation)
         except requests.RequestException as exc:
             if not answered:

@@ -14,6 +14,7 @@ from bot.jira.errors import (
     JiraPermanent,
     JiraRetryable,
 )
+from bot.jira.governor import WriteGovernor
 from bot.jira.http import CallObserver, JiraHttp, JSONDict
 from bot.jira.models import (
     BulkResult,
@@ -44,8 +45,17 @@ class JiraIssues(JiraSiteReads):
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30,
+        governor: WriteGovernor | None = None,
     ) -> None:
-        self._http = JiraHttp(url, user, api_token, session=session, retry=retry, timeout=timeout)
+        self._http = JiraHttp(
+            url,
+            user,
+            api_token,
+            session=session,
+            retry=retry,
+            timeout=timeout,
+            governor=governor,
+        )
         self.url = self._http.url
         self._lock = threading.Lock()
         self._fields: list[JSONDict] | None = None
