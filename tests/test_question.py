@@ -328,6 +328,11 @@ def _words(text: str, ctx: HandlerContext) -> list[str]:
 
 def test_answers_are_our_own_words(ctx: HandlerContext) -> None:
     path = HELP_PAGE / "helppage-uzi-servercertificaat-vernieuwen.txt"
+    if not path.exists():
+        pytest.skip(
+            f"{path} not found (a plain clone): the question answers are not checked for "
+            "sentences taken over from the help page (CI checks them)"
+        )
     page = _words(path.read_text(encoding="utf-8"), ctx)
     runs = {tuple(page[i : i + RUN]) for i in range(len(page) - RUN + 1)}
     for topic, text in QUESTIONS.items():
