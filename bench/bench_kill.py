@@ -76,7 +76,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from bench.bench_intake import free_port, wait_up
-    from bench.bench_serve import SECRET, fresh_url, start, stop, write_bodies
+    from bench.bench_serve import bot_env, fresh_url, start, stop, write_bodies
     from bot.inbox.db import open_store
 
     work = Path(tempfile.mkdtemp(prefix="uzibot-bench-kill-"))
@@ -114,19 +114,7 @@ def main() -> int:
         wait_up(jira_port)
         for rnd in range(1, args.rounds + 1):
             port = free_port()
-            env = dict(
-                os.environ,
-                PYTHONPATH=str(ROOT),
-                JIRA_URL=f"http://127.0.0.1:{jira_port}",
-                JIRA_USER="bench@example.org",
-                JIRA_API_TOKEN="bench-token-123",  # noqa: S106 - the sandbox's
-                WEBHOOK_SECRET=SECRET,
-                SERVICE_DESK_PROJECT="UZO",
-                DATABASE_URL=url,
-                BOT_ACCOUNT_ID="557058:bench-bot",
-                LOG_LEVEL="WARNING",
-                PORT=str(port),
-            )
+            env = {**bot_env(jira_port, url), "PORT": str(port)}
             cmd = [sys.executable, "-m", "bot.cli.main", "serve", "--host", "127.0.0.1"]
             proc = subprocess.Popen(
                 cmd,

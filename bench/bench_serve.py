@@ -91,6 +91,22 @@ def counts(url: str) -> dict[str, int]:
         store.close()
 
 
+def bot_env(jira_port: int, database_url: str) -> dict[str, str]:
+    """The environment of a `uzibot` process against the bench's Jira on `jira_port`."""
+    return dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        JIRA_URL=f"http://127.0.0.1:{jira_port}",
+        JIRA_USER="bench@example.org",
+        JIRA_API_TOKEN="bench-token-123",  # noqa: S106 - the sandbox's
+        WEBHOOK_SECRET=SECRET,
+        SERVICE_DESK_PROJECT="UZO",
+        DATABASE_URL=database_url,
+        BOT_ACCOUNT_ID="557058:bench-bot",
+        LOG_LEVEL="WARNING",
+    )
+
+
 def fresh_url(args: argparse.Namespace, work: Path, name: str) -> str:
     if not args.database_url:
         return f"sqlite:///{work / name}.db"
@@ -153,18 +169,7 @@ def main() -> int:
             for name, cmd in layouts:
                 slug = f"{name.split()[0]}-{conns}"
                 url = fresh_url(args, work, slug.replace("-", "_"))
-                env = dict(
-                    os.environ,
-                    PYTHONPATH=str(ROOT),
-                    JIRA_URL=f"http://127.0.0.1:{jira_port}",
-                    JIRA_USER="bench@example.org",
-                    JIRA_API_TOKEN="bench-token-123",  # noqa: S106 - the sandbox's
-                    WEBHOOK_SECRET=SECRET,
-                    SERVICE_DESK_PROJECT="UZO",
-                    DATABASE_URL=url,
-                    BOT_ACCOUNT_ID="557058:bench-bot",
-                    LOG_LEVEL="WARNING",
-                )
+                env = bot_env(jira_port, url)
                 env.update(item.split("=", 1) for item in args.set)
                 port = free_port()
                 extra = ["--port", str(port)]
