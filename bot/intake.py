@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from bot.envelope import EnvelopeError, check_automation_payload, check_jira_envelope
 from bot.inbox.limits import row_problem, storable_id
@@ -56,14 +57,12 @@ async def read_bounded(request: Request, limit: int) -> bytes:
     return bytes(chunks)
 
 
-def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any]) -> JSONResponse:
+def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any]) -> Response:
     cfg.metrics.intake.labels(endpoint, str(status)).inc()
-    return JSONResponse(body, status_code=status)
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _refuse(
-    cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: Any
-) -> JSONResponse:
+def _refuse(cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: Any) -> Response:
     """Answer a delivery that is not stored, and log why (every refusal is logged).
 
     The reason may quote the sender's input: it is cut to 300 characters and logged as a
@@ -88,13 +87,22 @@ def too_deep(payload: Any, limit: int = MAX_NESTING) -> bool:
 
 
 def parse_body(body: bytes) -> tuple[Any, int, str]:
-    """(payload, 0, "") for a JSON body within the nesting bound, else (None, status, why)."""
+    """(payload, 0, "") for a JSON body within the nesting bound, else (None, status, why).
+
+    orjson parses strict JSON about three times faster than the json module, and this runs
+    on the event loop for every delivery. What it refuses (NaN, Infinity, integers beyond
+    64 bits, lone surrogates) the json module may still read, as the worker does later: an
+    odd value in a field the bot never uses must not cost the practice its request.
+    """
     try:
-        payload = json.loads(body)
-    except RecursionError:
-        return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
-    except (ValueError, UnicodeDecodeError):
-        return None, 400, "body is not JSON"
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            payload = json.loads(body)
+        except RecursionError:
+            return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
+        except (ValueError, UnicodeDecodeError):
+            return None, 400, "body is not JSON"
     # Counting brackets is cheap; only a body with many of them is walked.
     if body.count(b"{") + body.count(b"[") > MAX_NESTING and too_deep(payload):
         return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
@@ -131,7 +139,7 @@ async def receive(
     endpoint: str,
     authenticate: Callable[[Request, bytes], bool],
     check: Callable[[Any], tuple[str, str | None]],
-) -> JSONResponse:
+) -> Response:
     """The shared intake pipeline; the endpoint supplies how to authenticate and parse."""
     started = time.perf_counter()
     try:

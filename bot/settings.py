@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     jira_issue_write_spacing_seconds: float = Field(default=0.5, ge=0, le=60)
     mappings_dir: Path | None = None
     log_level: str = "INFO"
+    access_log: bool = False
     expiry_thresholds: str = "60,35,28,21,14,8"
     expiry_request_type: str = ""
     expiry_scan_seconds: float = Field(default=3600.0, ge=0)

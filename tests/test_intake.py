@@ -147,7 +147,8 @@ def test_store_failure_answers_503_so_jira_retries(
     def broken(_rows: object) -> list[bool]:
         raise OSError("disk full")
 
-    monkeypatch.setattr(h.services.store, "add_deliveries", broken)
+    # The intake's write on SQLite (on the event loop, never waiting for the lock).
+    monkeypatch.setattr(h.services.store, "add_deliveries_nowait", broken)
     answer = h.post(load_fixture(FIXTURE), delivery_id="d503")
     assert answer.status_code == 503
     assert answer.json() == {"status": "unavailable", "delivery": "d503"}

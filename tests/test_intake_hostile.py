@@ -204,7 +204,7 @@ def test_a_store_outage_still_answers_503(
         calls.append(len(rows))
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(h.services.store, "add_deliveries", down)
+    monkeypatch.setattr(h.services.store, "add_deliveries_nowait", down)  # SQLite's intake write
     base = load_fixture(FIXTURE)
     bodies = [
         (json.dumps(with_key(base, f"UZO-{i}", str(i))).encode(), f"o-{i}") for i in range(10)

@@ -191,6 +191,11 @@ def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) 
     worker = WorkerProcess(settings)
     app = create_app(settings, services, worker=worker)
     health = create_health_app(services, worker) if settings.health_port else None
+    uvicorn_options = {
+        "log_level": settings.log_level.lower(),
+        "access_log": settings.access_log,
+        **uvicorn_options,
+    }
     servers = build_servers(
         app, host, port, server_limits(settings), health, settings.health_port, **uvicorn_options
     )
@@ -200,6 +205,9 @@ def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) 
         port,
         " ".join(f"{k}={v}" for k, v in settings.masked().items()),
     )
-    asyncio.run(run_servers(servers))
+    # The loop uvicorn itself would pick ("auto": uvloop where installed, as with
+    # uvicorn[standard]); asyncio.run would give the pure-Python loop, about half as fast.
+    with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory()) as runner:
+        runner.run(run_servers(servers))
     services.store.close()
     return 0

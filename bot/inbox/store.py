@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.inbox.inserts import NewDelivery, insert_batch, insert_without_waiting, spin_while_locked
 from bot.inbox.lease import Lease, LeaseLost, current_lease
 from bot.inbox.schema import deliveries, effects
 
 log = logging.getLogger("uzibot.store")
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class NewDelivery:
-    """What the intake stores for one accepted delivery."""
-
-    id: str
-    source: str
-    event_name: str
-    issue_key: str | None
-    body: bytes
-    # (id, since): the delivery is also a duplicate when a row with that id was received at
-    # or after `since` (the Automation endpoint's time window; see bot/intake.py).
-    seen_as: tuple[str, float] | None = None
 
 
 _CLAIM_LOCK = 0x757A69  # "uzi": the advisory lock id that serialises claims on PostgreSQL
@@ -74,8 +60,6 @@ _RETURNING = (
     "received_at, next_attempt_at, last_error, outcome, lease_token"
 )
 PRUNE_BATCH = 1000
-BUSY_SECONDS = 30.0
-T = TypeVar("T")
 
 
 class Store:
@@ -87,6 +71,8 @@ class Store:
         self.is_postgres = engine.dialect.name == "postgresql"
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
+        self._nowait: Any = None
+        """SQLite: the intake's own connection, with a zero busy timeout (never waits)."""
 
     # -- inbox ---------------------------------------------------------------
     def add_delivery(
@@ -100,60 +86,38 @@ class Store:
     def add_deliveries(self, rows: Sequence[NewDelivery]) -> list[bool]:
         """Store several deliveries in one transaction (group commit); True where new.
 
-        Runs on the DB-API connection: this is the intake's hot path, and SQLAlchemy's
-        per-statement overhead was most of its cost. One SELECT finds the ids already
-        stored, one executemany inserts the rest (the primary key still guards races).
+        On SQLite this waits (spinning in short steps) while another process writes.
         """
         now = self.clock()
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         raw = self.engine.raw_connection()
         try:
-            if self.engine.dialect.name == "sqlite":
-                fresh = _spin_while_locked(raw, lambda: self._insert_new(raw, rows, now))
-            else:
-                fresh = self._insert_new(raw, rows, now)
+            if self.is_postgres:
+                return insert_batch(raw, rows, now, mark)
+            return spin_while_locked(raw, lambda: insert_batch(raw, rows, now, mark))
         finally:
             raw.close()
-        # The first occurrence of a new id in the batch is new; repeats are duplicates. (Two
-        # processes racing on one id both answer "accepted"; the table still holds one row.)
-        out = []
-        for row in rows:
-            out.append(fresh.pop(row.id, None) is not None)
-        return out
 
-    def _insert_new(
-        self, raw: Any, rows: Sequence[NewDelivery], now: float
-    ) -> dict[str, NewDelivery]:
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        fresh: dict[str, NewDelivery] = {}
-        try:
-            cur = raw.cursor()
-            wanted = [row.id for row in rows] + [row.seen_as[0] for row in rows if row.seen_as]
-            ids = list(dict.fromkeys(wanted))
-            cur.execute(
-                "SELECT id, received_at FROM deliveries "  # noqa: S608
-                f"WHERE id IN ({', '.join([mark] * len(ids))})",
-                ids,
-            )
-            seen = {r[0]: float(r[1]) for r in cur.fetchall()}
-            for row in rows:
-                if row.id in seen or row.id in fresh or _seen_recently(row, seen, fresh):
-                    continue
-                fresh[row.id] = row
-            cur.executemany(
-                "INSERT INTO deliveries (id, source, event_name, issue_key, body, status, "  # noqa: S608
-                f"attempts, received_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
-                f"{mark}, {mark}, 'pending', 0, {mark}, {mark}) ON CONFLICT (id) DO NOTHING",
-                [
-                    (r.id, r.source, r.event_name, r.issue_key, r.body, now, now)
-                    for r in fresh.values()
-                ],
-            )
-            cur.close()
-            raw.commit()
-        except BaseException:
-            raw.rollback()
-            raise
-        return fresh
+    def add_deliveries_nowait(self, rows: Sequence[NewDelivery]) -> list[bool | Exception] | None:
+        """SQLite only: store the rows now if nobody holds the write lock, else None at once.
+
+        True where new, False for a seen id, an Exception for a row SQLite refused (the
+        others still commit). The intake calls this on its event loop (bot/inbox/writer.py).
+        """
+        if self.engine.url.database in (None, "", ":memory:"):
+            raw = self.engine.raw_connection()  # one connection, no other process: never busy
+            try:
+                conn: Any = raw.driver_connection
+                return insert_without_waiting(conn, rows, self.clock())
+            finally:
+                raw.close()
+        if self._nowait is None:
+            raw = self.engine.raw_connection()
+            conn = raw.driver_connection
+            raw.detach()  # kept by the intake for good: its busy timeout differs from the pool's
+            conn.execute("PRAGMA busy_timeout=0")
+            self._nowait = conn
+        return insert_without_waiting(self._nowait, rows, self.clock())
 
     def claim(
         self, owner: str, lease_seconds: float, only_id: str | None = None
@@ -458,6 +422,9 @@ class Store:
     def close(self) -> None:
         """Stop the checkpointer and release the connections."""
         self._stop.set()
+        if self._nowait is not None:
+            self._nowait.close()
+            self._nowait = None
         self.engine.dispose()
 
     def ping(self) -> bool:
@@ -468,13 +435,6 @@ class Store:
             return True
         except Exception:
             return False
-
-
-def _seen_recently(row: NewDelivery, seen: dict[str, float], fresh: dict[str, NewDelivery]) -> bool:
-    if row.seen_as is None:
-        return False
-    other, since = row.seen_as
-    return other in fresh or (other in seen and seen[other] >= since)
 
 
 _DELIVERY_COLS = (
@@ -491,27 +451,6 @@ _DELIVERY_COLS = (
     deliveries.c.outcome,
     deliveries.c.lease_token,
 )
-
-
-def _spin_while_locked(raw: Any, write: Callable[[], T]) -> T:
-    """SQLite: run `write`, retrying every 0.5 ms while another process holds the write lock.
-
-    SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, so a lock the
-    worker process held for one millisecond could cost the intake tens of milliseconds. The
-    intake spins in short steps instead (on its writer thread), for at most the usual 30 s.
-    """
-    deadline = time.monotonic() + BUSY_SECONDS
-    raw.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                return write()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.0005)
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
 
 
 def _delivery(row: Any) -> Delivery:
