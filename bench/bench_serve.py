@@ -103,7 +103,6 @@ def bot_env(jira_port: int, database_url: str) -> dict[str, str]:
         SERVICE_DESK_PROJECT="UZO",
         DATABASE_URL=database_url,
         BOT_ACCOUNT_ID="557058:bench-bot",
-        LOG_LEVEL="WARNING",
     )
 
 

@@ -3,7 +3,8 @@
 SQLAlchemy's per-statement overhead was most of this path's cost, so it runs on the DB-API
 connection. On SQLite the intake writes on its event loop and never waits for the write
 lock (`insert_without_waiting`): when the worker process holds it, the batch is tried again
-a moment later, and the loop serves other requests meanwhile.
+a moment later, and the loop serves other requests meanwhile. PostgreSQL's intake writes are
+asynchronous (bot/inbox/pg_intake.py) and build the same statements here.
 """
 
 from __future__ import annotations
@@ -57,19 +58,25 @@ def is_row_error(exc: BaseException) -> bool:
     return bool({cls.__name__ for cls in type(exc).__mro__} & _ROW_ERRORS)
 
 
-def _window_seen(cur: Any, rows: Sequence[NewDelivery], mark: str) -> dict[str, float]:
-    """Automation rows only: when each row's earlier-window id was received, where stored."""
+def window_query(rows: Sequence[NewDelivery], mark: str) -> tuple[str, list[str]] | None:
+    """The SELECT for the Automation rows' earlier-window ids, or None when there are none."""
     ids = list(dict.fromkeys(row.seen_as[0] for row in rows if row.seen_as))
     if not ids:
+        return None
+    marks = ", ".join([mark] * len(ids))
+    return f"SELECT id, received_at FROM deliveries WHERE id IN ({marks})", ids  # noqa: S608
+
+
+def _window_seen(cur: Any, rows: Sequence[NewDelivery], mark: str) -> dict[str, float]:
+    """When each Automation row's earlier-window id was received, where it is stored."""
+    query = window_query(rows, mark)
+    if query is None:
         return {}
-    cur.execute(
-        f"SELECT id, received_at FROM deliveries WHERE id IN ({', '.join([mark] * len(ids))})",  # noqa: S608
-        ids,
-    )
+    cur.execute(*query)
     return {r[0]: float(r[1]) for r in cur.fetchall()}
 
 
-def _candidates(rows: Sequence[NewDelivery], seen: dict[str, float]) -> list[NewDelivery]:
+def candidates(rows: Sequence[NewDelivery], seen: dict[str, float]) -> list[NewDelivery]:
     """The rows to insert: first occurrences, without those seen in the Automation window."""
     picked: dict[str, NewDelivery] = {}
     for row in rows:
@@ -87,18 +94,28 @@ def _values(row: NewDelivery, now: float) -> tuple[Any, ...]:
     return (row.id, row.source, row.event_name, row.issue_key, row.body, now, now)
 
 
-def _insert(cur: Any, rows: Sequence[NewDelivery], now: float, mark: str) -> set[str]:
-    """INSERT the rows, many per statement; the ids that were new (RETURNING skips conflicts)."""
-    inserted: set[str] = set()
+def insert_statements(
+    rows: Sequence[NewDelivery], now: float, mark: str
+) -> list[tuple[str, list[Any]]]:
+    """Multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id statements for the rows."""
+    out = []
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         values = ", ".join([_ROW.format(m=mark)] * len(chunk))
-        cur.execute(_INSERT.format(values=values), [v for r in chunk for v in _values(r, now)])
+        out.append((_INSERT.format(values=values), [v for r in chunk for v in _values(r, now)]))
+    return out
+
+
+def _insert(cur: Any, rows: Sequence[NewDelivery], now: float, mark: str) -> set[str]:
+    """INSERT the rows, many per statement; the ids that were new (RETURNING skips conflicts)."""
+    inserted: set[str] = set()
+    for statement in insert_statements(rows, now, mark):
+        cur.execute(*statement)
         inserted.update(r[0] for r in cur.fetchall())
     return inserted
 
 
-def _answers(rows: Sequence[NewDelivery], inserted: set[str]) -> list[bool]:
+def answers(rows: Sequence[NewDelivery], inserted: set[str]) -> list[bool]:
     """True for the first occurrence of each inserted id, False for everything else."""
     out = []
     for row in rows:
@@ -116,13 +133,13 @@ def insert_batch(raw: Any, rows: Sequence[NewDelivery], now: float, mark: str) -
     """
     try:
         cur = raw.cursor()
-        inserted = _insert(cur, _candidates(rows, _window_seen(cur, rows, mark)), now, mark)
+        inserted = _insert(cur, candidates(rows, _window_seen(cur, rows, mark)), now, mark)
         cur.close()
         raw.commit()
     except BaseException:
         raw.rollback()
         raise
-    return _answers(rows, inserted)
+    return answers(rows, inserted)
 
 
 def insert_without_waiting(
@@ -145,14 +162,14 @@ def insert_without_waiting(
     failed: dict[str, Exception] = {}
     try:
         cur = raw.cursor()
-        candidates = _candidates(rows, _window_seen(cur, rows, "?"))
+        picked = candidates(rows, _window_seen(cur, rows, "?"))
         try:
-            inserted = _insert(cur, candidates, now, "?")
+            inserted = _insert(cur, picked, now, "?")
         except Exception as exc:
             if is_outage(exc) or not is_row_error(exc):
                 raise
             inserted = set()
-            for row in candidates:  # SQLite undid only the failed statement
+            for row in picked:  # SQLite undid only the failed statement
                 try:
                     inserted |= _insert(cur, [row], now, "?")
                 except Exception as row_exc:
@@ -164,8 +181,8 @@ def insert_without_waiting(
     except BaseException:
         raw.rollback()
         raise
-    answers = _answers(rows, inserted)
-    return [failed.get(row.id) or new for row, new in zip(rows, answers, strict=True)]
+    new = answers(rows, inserted)
+    return [failed.get(row.id) or fresh for row, fresh in zip(rows, new, strict=True)]
 
 
 def spin_while_locked(raw: Any, write: Callable[[], T]) -> T:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -20,6 +21,12 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+
+
+def _partial(condition: str) -> dict[str, Any]:
+    """A partial index's condition for both databases."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
 
 deliveries = Table(
     "deliveries",
@@ -42,9 +49,18 @@ deliveries = Table(
     # The claim reads due pending deliveries in due order and expired leases in expiry order,
     # and probes "is another delivery of this issue leased?": one index each, no sort.
     Index("ix_deliveries_due", "status", "next_attempt_at"),
-    Index("ix_deliveries_expired", "status", "lease_until"),
-    Index("ix_deliveries_issue", "issue_key", "status", "lease_until"),
-    Index("ix_deliveries_finished", "status", "done_at"),
+    # Partial: a new (pending) delivery has no lease and no finish time, so storing one
+    # touches none of these three (the intake's commit writes fewer pages). Every query that
+    # reads them compares lease_until or done_at, which implies IS NOT NULL.
+    Index("ix_deliveries_expired", "status", "lease_until", **_partial("lease_until IS NOT NULL")),
+    Index(
+        "ix_deliveries_issue",
+        "issue_key",
+        "status",
+        "lease_until",
+        **_partial("lease_until IS NOT NULL"),
+    ),
+    Index("ix_deliveries_finished", "status", "done_at", **_partial("done_at IS NOT NULL")),
 )
 
 effects = Table(
@@ -129,6 +145,16 @@ _MIGRATIONS: list[str | AddColumn] = [
     AddColumn("certificates", "environment", "VARCHAR(20)"),
     # issue 10b: the Jira pause shared by every process (bot/inbox/pause.py).
     "CREATE TABLE IF NOT EXISTS jira_pause (id INTEGER PRIMARY KEY, until_at FLOAT NOT NULL)",
+    # 14-19 (issue 10): three indexes become partial, so storing a new delivery skips them.
+    "DROP INDEX IF EXISTS ix_deliveries_expired",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_expired ON deliveries (status, lease_until) "
+    "WHERE lease_until IS NOT NULL",
+    "DROP INDEX IF EXISTS ix_deliveries_issue",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_issue ON deliveries (issue_key, status, "
+    "lease_until) WHERE lease_until IS NOT NULL",
+    "DROP INDEX IF EXISTS ix_deliveries_finished",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_finished ON deliveries (status, done_at) "
+    "WHERE done_at IS NOT NULL",
 ]
 
 
@@ -151,4 +177,30 @@ def migrate(engine: Engine) -> int:
         target = len(_MIGRATIONS)
         if target != version:
             conn.execute(text("UPDATE schema_version SET version = :v"), {"v": target})
+        if engine.dialect.name == "postgresql":
+            _compress_bodies_with_lz4(conn)
     return len(_MIGRATIONS)
+
+
+def _compress_bodies_with_lz4(conn: Any) -> None:
+    """PostgreSQL 14+ built with lz4: TOAST delivery bodies with lz4 instead of pglz.
+
+    A ~9 KB webhook body is compressed as it is stored; pglz made that most of the
+    server's work per delivery, lz4 is several times cheaper (bench/bench_serve.py). Only
+    new values use it. Skipped where the server lacks lz4, and when already set (the
+    ALTER takes a short exclusive lock, so it runs once, not at every start).
+    """
+    lz4 = conn.execute(
+        text(
+            "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
+            "AND 'lz4' = ANY(enumvals)"
+        )
+    ).first()
+    current = conn.execute(
+        text(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'deliveries'::regclass AND attname = 'body'"
+        )
+    ).scalar()
+    if lz4 is not None and current != "l":
+        conn.execute(text("ALTER TABLE deliveries ALTER COLUMN body SET COMPRESSION lz4"))

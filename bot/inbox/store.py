@@ -73,6 +73,16 @@ class Store:
         self._stop = threading.Event()
         self._nowait: Any = None
         """SQLite: the intake's own connection, with a zero busy timeout (never waits)."""
+        self._closers: list[Callable[[], None]] = []
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Call `closer` when the store closes (the intake's own connections go with it)."""
+        self._closers.append(closer)
+
+    def postgres_conninfo(self) -> str:
+        """The libpq connection string of this PostgreSQL store (the intake's async writes)."""
+        url = self.engine.url.set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
 
     # -- inbox ---------------------------------------------------------------
     def add_delivery(
@@ -422,6 +432,8 @@ class Store:
     def close(self) -> None:
         """Stop the checkpointer and release the connections."""
         self._stop.set()
+        while self._closers:
+            self._closers.pop()()
         if self._nowait is not None:
             self._nowait.close()
             self._nowait = None

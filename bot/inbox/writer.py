@@ -1,9 +1,10 @@
 """Group commit for the intake: deliveries arriving together are stored in one transaction.
 
-On SQLite the batch is written on the event loop itself, never waiting for the write lock
-(the worker process may hold it; the batch is tried again 0.5 ms later). On PostgreSQL
-batches commit on writer threads, a few at once. A row the store refuses fails only itself;
-a store that is down (no connection, disk full, locked for 30 s) fails the batch at once.
+Everything runs on the event loop, with no writer thread: on SQLite the batch is written
+there without ever waiting for the write lock (the worker process may hold it; the batch is
+tried again 0.5 ms later); on PostgreSQL a few batches commit at once on asynchronous
+connections. A row the store refuses fails only itself; a store that is down (no
+connection, disk full, locked for 30 s) fails the batch at once.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.inbox.inserts import BUSY_SECONDS, NewDelivery, is_outage, is_row_error
+from bot.inbox.pg_intake import AsyncInserter
 from bot.inbox.store import Store
 
 log = logging.getLogger("uzibot.intake")
@@ -42,6 +43,8 @@ class _LoopState:
     busy: set[str] = field(default_factory=set)
     """Delivery ids in a batch being committed: a repeat waits for the next batch, so that
     it is answered "duplicate" exactly as with one writer."""
+    inserter: AsyncInserter | None = None
+    """PostgreSQL: this loop's connections (a connection belongs to one event loop)."""
 
 
 class InboxWriter:
@@ -51,13 +54,13 @@ class InboxWriter:
     holding it committed, so "accepted" still means "stored". What arrives while a batch
     commits goes into the next batch (one commit per batch, not per request).
 
-    SQLite: the batch is written on the event loop, if the write lock is free; otherwise it
-    is tried again shortly, and the loop serves other requests meanwhile. Writing there is
-    cheaper than a writer thread, whose hand-offs and GIL contention cost the intake more
-    CPU than the insert itself (WAL commits do not fsync; checkpoints run on their own thread).
+    SQLite: the batch is written on the event loop if the write lock is free; otherwise it
+    is tried again shortly, and the loop serves other requests meanwhile. That is cheaper
+    than a writer thread, whose hand-offs and GIL contention cost more than the insert
+    (WAL commits do not fsync; checkpoints run on the store's own thread).
 
-    PostgreSQL: a commit waits for the server, so `writers` batches commit at once on writer
-    threads, each on its own connection; the server flushes concurrent commits together.
+    PostgreSQL: a commit waits for the server, so `writers` batches commit at once, each on
+    its own asynchronous connection; the server flushes concurrent commits together.
     """
 
     def __init__(self, store: Store, writers: int | None = None) -> None:
@@ -65,8 +68,8 @@ class InboxWriter:
         self.inline = not store.is_postgres
         self.writers = writers or (POSTGRES_WRITERS if store.is_postgres else 1)
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
-        self._executor: ThreadPoolExecutor | None = None
         self._started = False
+        store.on_close(self.close)
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Store the delivery; True when new, False when its id was seen; raises on failure."""
@@ -76,13 +79,31 @@ class InboxWriter:
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
         if state is None:
-            state = self._loops[loop] = _LoopState()
+            state = self._loops[loop] = self._new_state()
         future: asyncio.Future[bool] = loop.create_future()
         state.pending.append((delivery, future))
         if state.writing < self.writers:
             state.writing += 1
             loop.call_soon(self._flush, loop, state)
         return await future
+
+    def _new_state(self) -> _LoopState:
+        # Loops that have ended (a test's asyncio.run) keep no connections open.
+        for old in [loop for loop in self._loops if loop.is_closed()]:
+            gone = self._loops.pop(old)
+            if gone.inserter is not None:
+                gone.inserter.close()
+        state = _LoopState()
+        if not self.inline:
+            state.inserter = AsyncInserter(self.store.postgres_conninfo(), self.writers)
+        return state
+
+    def close(self) -> None:
+        """Close the PostgreSQL connections of every loop (the store closes with it)."""
+        for state in self._loops.values():
+            if state.inserter is not None:
+                state.inserter.close()
+        self._loops.clear()
 
     def _flush(self, loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
         batch: _Pending = []
@@ -93,17 +114,11 @@ class InboxWriter:
         if not batch:
             state.writing -= 1
             return
-        rows = [delivery for delivery, _ in batch]
-        state.busy.update(row.id for row in rows)
+        state.busy.update(delivery.id for delivery, _ in batch)
         if self.inline:
             self._write_now(loop, state, batch, loop.time() + BUSY_SECONDS)
-            return
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                self.writers, thread_name_prefix="uzibot-inbox-writer"
-            )
-        done = loop.run_in_executor(self._executor, self._store, rows)
-        done.add_done_callback(lambda f: self._answer(loop, state, batch, f))
+        else:
+            loop.create_task(self._write_async(loop, state, batch))
 
     def _write_now(
         self,
@@ -127,67 +142,54 @@ class InboxWriter:
             locked = sqlite3.OperationalError(f"database is locked for over {BUSY_SECONDS:.0f} s")
             log.error("could not store %d deliveries: %s", len(rows), locked)
             results = [locked] * len(rows)
-        self._settle(
-            loop,
-            state,
-            batch,
-            [
-                _outcome(r, e) if isinstance(e, Exception) else e
-                for r, e in zip(rows, results, strict=True)
-            ],
-        )
+        self._settle(loop, state, batch, results)
 
-    def _store(self, rows: list[NewDelivery]) -> _Results:
-        """PostgreSQL, on a writer thread: the batch in one transaction, else row by row.
+    async def _write_async(
+        self, loop: asyncio.AbstractEventLoop, state: _LoopState, batch: _Pending
+    ) -> None:
+        """PostgreSQL: the batch in one transaction, else (a row refused) row by row.
 
         An outage fails the batch at once (no row-by-row retries against a database that is
         down); any other failure is retried per row, so a row the store refuses fails alone.
         """
+        assert state.inserter is not None  # made with the state on PostgreSQL
+        rows = [delivery for delivery, _ in batch]
+        results: _Results = []
         try:
-            return list(self.store.add_deliveries(rows))
+            results = list(await state.inserter.insert(rows, self.store.clock()))
         except Exception as exc:
             if len(rows) == 1 or is_outage(exc):
                 log.error("could not store %d deliveries: %s", len(rows), exc)
-                return [_outcome(row, exc) for row in rows]
-            log.warning("a batch of %d failed (%s); storing its rows one by one", len(rows), exc)
-        out: _Results = []
-        for row in rows:
-            try:
-                out.append(self.store.add_deliveries([row])[0])
-            except Exception as exc:
-                log.error("could not store delivery %s: %s", row.id, exc)
-                out.append(_outcome(row, exc))
-        return out
-
-    def _answer(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        state: _LoopState,
-        batch: _Pending,
-        outcome: asyncio.Future[_Results],
-    ) -> None:
-        exc = outcome.exception()
-        results: list[bool | BaseException] = (
-            [exc] * len(batch) if exc is not None else list(outcome.result())
-        )
-        if exc is not None:
-            log.error("could not store %d deliveries: %s", len(batch), exc)
+                results = [exc] * len(rows)
+            else:
+                log.warning("a batch of %d failed (%s); storing rows one by one", len(rows), exc)
+                results = [await self._write_one(state.inserter, row) for row in rows]
+        except BaseException as exc:  # cancelled (shutdown): nobody waits forever
+            self._settle(loop, state, batch, [RuntimeError(f"cancelled: {exc!r}")] * len(rows))
+            raise
         self._settle(loop, state, batch, results)
+
+    async def _write_one(self, inserter: AsyncInserter, row: NewDelivery) -> bool | Exception:
+        try:
+            return (await inserter.insert([row], self.store.clock()))[0]
+        except Exception as exc:
+            log.error("could not store delivery %s: %s", row.id, exc)
+            return exc
 
     def _settle(
         self,
         loop: asyncio.AbstractEventLoop,
         state: _LoopState,
         batch: _Pending,
-        results: list[bool | BaseException] | _Results,
+        results: _Results,
     ) -> None:
         """Answer each caller of the batch, then start the next batch."""
         state.busy.difference_update(delivery.id for delivery, _ in batch)
-        for (_, future), result in zip(batch, results, strict=True):
+        for (delivery, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
+            if isinstance(result, Exception):
+                future.set_exception(_outcome(delivery, result))
             else:
                 future.set_result(result)
         self._flush(loop, state)  # what arrived during this commit is the next batch
