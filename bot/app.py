@@ -42,7 +42,7 @@ def create_app(
 ) -> FastAPI:
     """Build the HTTP app; `worker` is started and stopped with it and reported by /readyz."""
     cfg = IntakeConfig(
-        writer=InboxWriter(services.store),
+        writer=InboxWriter(services.store, settings.postgres_intake_commits),
         metrics=services.metrics,
         max_body_bytes=settings.max_body_bytes,
         webhook_secrets=settings.webhook_secrets(),

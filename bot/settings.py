@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     mappings_dir: Path | None = None
     log_level: str = "INFO"
     access_log: bool = False
+    postgres_intake_commits: int = Field(default=1, ge=1, le=16)
     expiry_thresholds: str = "60,35,28,21,14,8"
     expiry_request_type: str = ""
     expiry_scan_seconds: float = Field(default=3600.0, ge=0)

@@ -335,8 +335,8 @@ def test_concurrent_batches_on_postgres_store_each_id_once(
     is still stored once and answered new once."""
     with fresh_database() as url:
         h = make_harness(fake_jira, tmp_path, database_url=url)
-        writer = InboxWriter(h.services.store)
-        assert writer.writers > 1
+        writer = InboxWriter(h.services.store, 3)  # POSTGRES_INTAKE_COMMITS=3
+        assert writer.writers == 3
 
         async def one(i: int) -> bool:
             await asyncio.sleep((i % 10) * 0.002)  # spread over many small batches

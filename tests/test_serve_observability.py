@@ -87,6 +87,9 @@ def test_serve_logs_json_from_both_processes_and_exports_the_worker_metrics(
     entries = [json.loads(line) for line in err.splitlines()]  # every line JSON, both processes
     starts = [e for e in entries if e["message"].startswith("uzibot serve on 127.0.0.1:")]
     assert len(starts) == 1 and "JIRA_API_TOKEN=[set]" in starts[0]["message"]
+    assert "(intake on uvloop;" in starts[0]["message"]  # the loop uvicorn picks, not asyncio's
+    # No line per request by default (ACCESS_LOG=false): refusals are logged by the intake.
+    assert not [e for e in entries if e["logger"] == "uvicorn.access"]
     [finished] = [e for e in entries if e.get("delivery") == "observed-1" and "outcome" in e]
     assert finished["outcome"] == "ignored:event" and finished["logger"] == "uzibot.worker"
     assert any(e["message"].startswith("refused jira delivery with 401") for e in entries)

@@ -199,15 +199,17 @@ def run_serve(settings: Settings, host: str, port: int, **uvicorn_options: Any) 
     servers = build_servers(
         app, host, port, server_limits(settings), health, settings.health_port, **uvicorn_options
     )
-    log.info(
-        "uzibot serve on %s:%d (intake; worker in a child process); settings: %s",
-        host,
-        port,
-        " ".join(f"{k}={v}" for k, v in settings.masked().items()),
-    )
     # The loop uvicorn itself would pick ("auto": uvloop where installed, as with
     # uvicorn[standard]); asyncio.run would give the pure-Python loop, about half as fast.
-    with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory()) as runner:
+    loop_factory = servers[0].config.get_loop_factory()
+    log.info(
+        "uzibot serve on %s:%d (intake on %s; worker in a child process); settings: %s",
+        host,
+        port,
+        getattr(loop_factory, "__module__", "asyncio").split(".")[0],
+        " ".join(f"{k}={v}" for k, v in settings.masked().items()),
+    )
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(run_servers(servers))
     services.store.close()
     return 0
