@@ -32,6 +32,7 @@ WORKER_FAMILIES = frozenset(
         "uzibot_jira_effects",
         "uzibot_jira_calls",
         "uzibot_jira_throttled",
+        "uzibot_jira_governor_wait_seconds",
         "uzibot_watch_steps",
         "uzibot_certificates",
     }
@@ -59,6 +60,7 @@ class Metrics:
     jira_effects: Counter
     jira_calls: Counter
     jira_throttled: Counter
+    jira_governor_wait: Counter
     watch_steps: Counter
     certificates: Gauge
 
@@ -196,6 +198,12 @@ def create_metrics() -> Metrics:
         jira_throttled=Counter(
             "uzibot_jira_throttled_total",
             "429 answers from Jira (rate limited)",
+            registry=registry,
+        ),
+        jira_governor_wait=Counter(
+            "uzibot_jira_governor_wait_seconds",
+            "Seconds Jira calls waited for the write governor (rate, per-issue spacing, a 429 "
+            "pause), all worker threads together",
             registry=registry,
         ),
         watch_steps=Counter(

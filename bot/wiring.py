@@ -73,6 +73,7 @@ def build_gateway(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     board: PauseBoard | None = None,
+    on_governor_wait: Callable[[float], None] | None = None,
 ) -> JiraGateway:
     """The Jira gateway for the configured site, with the configured retry policy and write
     governor (its 429 pauses shared with other processes through `board`)."""
@@ -91,6 +92,7 @@ def build_gateway(
             settings.jira_writes_per_second,
             issue_spacing=settings.jira_issue_write_spacing_seconds,
             board=board,
+            on_wait=on_governor_wait,
         ),
     )
 
@@ -111,7 +113,11 @@ def build_services(
     metrics = create_metrics()
     metrics.watch_store(store, today)
     gateway = build_gateway(
-        settings, session=session, sleep=sleep, board=DatabasePauseBoard(store.engine)
+        settings,
+        session=session,
+        sleep=sleep,
+        board=DatabasePauseBoard(store.engine),
+        on_governor_wait=metrics.jira_governor_wait.inc,
     )
     gateway.observe(metrics.jira_call)
     from handlers.routing import build_router

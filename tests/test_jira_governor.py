@@ -232,3 +232,32 @@ def test_a_pause_is_shared_through_sqlite(tmp_path: Path) -> None:
 def test_a_pause_is_shared_through_postgresql() -> None:
     with fresh_database() as url:
         _shared_pause_across_processes(url)
+
+
+def test_every_wait_reaches_the_metric_before_it_is_slept(tmp_path: Path) -> None:
+    """`uzibot_jira_governor_wait_seconds` counts the seconds the governor held calls back."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.metrics import create_metrics
+
+    t = FakeTime()
+    metrics = create_metrics()
+    told: list[float] = []
+
+    def on_wait(seconds: float) -> None:
+        told.append(round(seconds, 6))
+        assert len(told) == len(t.sleeps) + 1  # told first, then slept
+        metrics.jira_governor_wait.inc(seconds)
+
+    g = governor(t, rate=10.0, spacing=0.5, on_wait=on_wait)
+    g.acquire("POST", "rest/api/3/issue/UZO-1/comment")  # at once: nothing to tell
+    g.acquire("POST", "rest/api/3/issue/UZO-2/comment")  # the rate: 0.1 s
+    g.acquire("POST", "rest/api/3/issue/UZO-1/comment")  # UZO-1's spacing: 0.5 s after it
+    g.acquire("GET", "rest/api/3/issue/UZO-1")  # reads never wait
+    assert told == t.sleeps == [0.1, 0.4]
+    [family] = [
+        f
+        for f in text_string_to_metric_families(metrics.render().decode())
+        if f.name == "uzibot_jira_governor_wait_seconds"
+    ]
+    assert family.samples[0].value == pytest.approx(0.5)

@@ -77,6 +77,7 @@ class WriteGovernor:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
         if rate <= 0 or burst < 1 or issue_spacing < 0:
             raise ValueError("rate must be positive, burst at least 1, spacing not negative")
@@ -96,6 +97,8 @@ class WriteGovernor:
         self._local = threading.local()
         self.waited = 0.0
         """Seconds slept in `acquire`, all threads together (for benchmarks and metrics)."""
+        self._on_wait = on_wait
+        """Told each wait before it is slept (the `uzibot_jira_governor_wait_seconds` counter)."""
 
     def pause(self, seconds: float) -> None:
         """Jira said 429 with Retry-After `seconds`: every thread's writes wait until it passed.
@@ -155,6 +158,8 @@ class WriteGovernor:
                 self.waited += wait
             if wait <= 0:
                 return
+            if self._on_wait is not None:
+                self._on_wait(wait)
             self._sleep(wait)
             with self._lock:
                 if self._pause_end() <= start:
