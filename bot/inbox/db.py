@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
@@ -11,6 +12,9 @@ from sqlalchemy.pool import StaticPool
 from bot.inbox.schema import migrate
 from bot.inbox.store import Clock, Store
 
+MIN_SQLITE = (3, 35)
+"""INSERT ... RETURNING, which the intake's group commit uses (Python 3.11 ships newer)."""
+
 
 def open_store(database_url: str, clock: Clock = time.time) -> Store:
     """Create the engine (WAL for SQLite), create or migrate the schema, return the Store."""
@@ -18,6 +22,12 @@ def open_store(database_url: str, clock: Clock = time.time) -> Store:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise RuntimeError(
+                f"SQLite {sqlite3.sqlite_version} is too old: the inbox needs "
+                f"{'.'.join(map(str, MIN_SQLITE))} or newer (INSERT ... RETURNING); "
+                "use a newer Python build or PostgreSQL"
+            )
         memory = url in ("sqlite://", "sqlite:///:memory:")
         engine = create_engine(
             url,

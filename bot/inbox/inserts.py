@@ -84,7 +84,9 @@ def candidates(rows: Sequence[NewDelivery], seen: dict[str, float]) -> list[NewD
             continue
         if row.seen_as is not None:
             other, since = row.seen_as
-            if other in picked or seen.get(other, float("-inf")) >= since:
+            # The earlier window's copy: new in this batch, or stored within the window.
+            new_here = other in picked and other not in seen
+            if new_here or seen.get(other, float("-inf")) >= since:
                 continue
         picked[row.id] = row
     return list(picked.values())
@@ -148,41 +150,51 @@ def insert_without_waiting(
     """SQLite: store the rows in one transaction if the write lock is free now, else None.
 
     `raw` has a zero busy timeout, so BEGIN IMMEDIATE fails at once when another process
-    writes; once the lock is held nothing else can block (WAL readers never do; commits do
-    not checkpoint). When SQLite refuses the batch's statement, each row is inserted on its
-    own in the same transaction, so a row it refuses is that row's Exception and the others
-    still commit. A failure of the database itself rolls back and raises.
+    writes; once the lock is held nothing else should block (WAL readers never do; commits do
+    not checkpoint), and a busy error there all the same (another process recovering the
+    WAL) rolls back and gives None too. When SQLite refuses a statement, that statement's rows
+    are inserted one by one in the same transaction, so a row it refuses is that row's
+    Exception and the others still commit. A failure of the database itself rolls back and
+    raises.
     """
     try:
         raw.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if _is_busy(exc):
             return None
         raise
     failed: dict[str, Exception] = {}
+    inserted: set[str] = set()
     try:
         cur = raw.cursor()
         picked = candidates(rows, _window_seen(cur, rows, "?"))
-        try:
-            inserted = _insert(cur, picked, now, "?")
-        except Exception as exc:
-            if is_outage(exc) or not is_row_error(exc):
-                raise
-            inserted = set()
-            for row in picked:  # SQLite undid only the failed statement
-                try:
-                    inserted |= _insert(cur, [row], now, "?")
-                except Exception as row_exc:
-                    if is_outage(row_exc) or not is_row_error(row_exc):
-                        raise
-                    failed[row.id] = row_exc
+        for start in range(0, len(picked), ROWS_PER_STATEMENT):
+            chunk = picked[start : start + ROWS_PER_STATEMENT]
+            try:
+                inserted |= _insert(cur, chunk, now, "?")
+            except Exception as exc:
+                if is_outage(exc) or not is_row_error(exc):
+                    raise
+                for row in chunk:  # SQLite undid only the failed statement
+                    try:
+                        inserted |= _insert(cur, [row], now, "?")
+                    except Exception as row_exc:
+                        if is_outage(row_exc) or not is_row_error(row_exc):
+                            raise
+                        failed[row.id] = row_exc
         cur.close()
         raw.commit()
-    except BaseException:
+    except BaseException as exc:
         raw.rollback()
+        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            return None  # e.g. another process recovering the WAL: try again shortly
         raise
     new = answers(rows, inserted)
     return [failed.get(row.id) or fresh for row, fresh in zip(rows, new, strict=True)]
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def spin_while_locked(raw: Any, write: Callable[[], T]) -> T:

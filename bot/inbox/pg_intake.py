@@ -32,19 +32,40 @@ class AsyncInserter:
     async def insert(self, rows: Sequence[NewDelivery], now: float) -> list[bool]:
         """Store the rows in one transaction; True where new. Raises (rolled back) on failure.
 
-        The caller limits how many batches run at once to `size`, so a connection is free.
+        The caller limits how many batches run at once to `size`, so a connection is free. A
+        kept connection the server has dropped since (a restart, a failover, an idle-session
+        timeout) costs no batch: the batch is sent once more on a new connection (the
+        primary key makes a repeat harmless).
         """
-        conn = self._idle.pop() if self._idle else await self._connect()
+        reused = bool(self._idle)
+        conn = self._idle.pop() if reused else await self._connect()
         try:
             result = await _insert_batch(conn, rows, now)
+        except Exception:
+            gone = conn.broken or conn.closed
+            self._release(conn)
+            if not (reused and gone):
+                raise
+            conn = await self._connect()
+            try:
+                result = await _insert_batch(conn, rows, now)
+            finally:
+                self._release(conn)
+            return result
         except BaseException:
-            if conn.broken or conn.closed:
-                self._forget(conn)
-            else:
-                self._idle.append(conn)
+            self._release(conn)
             raise
-        self._idle.append(conn)
+        self._release(conn)
         return result
+
+    def _release(self, conn: Any) -> None:
+        """Keep a connection that is idle and healthy; close any other."""
+        from psycopg.pq import TransactionStatus
+
+        if conn.broken or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+            self._forget(conn)
+        elif conn not in self._idle:
+            self._idle.append(conn)
 
     async def _connect(self) -> Any:
         import psycopg  # the postgres extra; only a PostgreSQL store gets here

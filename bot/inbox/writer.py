@@ -47,6 +47,8 @@ class _LoopState:
     it is answered "duplicate" exactly as with one writer."""
     inserter: AsyncInserter | None = None
     """PostgreSQL: this loop's connections (a connection belongs to one event loop)."""
+    unsettled: set[int] = field(default_factory=set)
+    """Batches (by id) whose callers are not answered yet: each is settled exactly once."""
 
 
 class InboxWriter:
@@ -72,6 +74,8 @@ class InboxWriter:
         self.writers = (writers or POSTGRES_WRITERS) if store.is_postgres else 1
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._started = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        """PostgreSQL batches being written (kept: the loop holds tasks only weakly)."""
         store.on_close(self.close)
 
     async def submit(self, delivery: NewDelivery) -> bool:
@@ -118,10 +122,13 @@ class InboxWriter:
             state.writing -= 1
             return
         state.busy.update(delivery.id for delivery, _ in batch)
+        state.unsettled.add(id(batch))
         if self.inline:
             self._write_now(loop, state, batch, loop.time() + BUSY_SECONDS)
         else:
-            loop.create_task(self._write_async(loop, state, batch))
+            task = loop.create_task(self._write_async(loop, state, batch))
+            self._tasks.add(task)
+            task.add_done_callback(lambda t: self._after_write(t, loop, state, batch))
 
     def _write_now(
         self,
@@ -157,20 +164,34 @@ class InboxWriter:
         """
         assert state.inserter is not None  # made with the state on PostgreSQL
         rows = [delivery for delivery, _ in batch]
-        results: _Results = []
+        results: _Results | None = None
         try:
-            results = list(await state.inserter.insert(rows, self.store.clock()))
-        except Exception as exc:
-            if len(rows) == 1 or is_outage(exc):
-                log.error("could not store %d deliveries: %s", len(rows), exc)
-                results = [exc] * len(rows)
-            else:
-                log.warning("a batch of %d failed (%s); storing rows one by one", len(rows), exc)
-                results = [await self._write_one(state.inserter, row) for row in rows]
-        except BaseException as exc:  # cancelled (shutdown): nobody waits forever
-            self._settle(loop, state, batch, [RuntimeError(f"cancelled: {exc!r}")] * len(rows))
-            raise
-        self._settle(loop, state, batch, results)
+            try:
+                results = list(await state.inserter.insert(rows, self.store.clock()))
+            except Exception as exc:
+                if len(rows) == 1 or is_outage(exc):
+                    log.error("could not store %d deliveries: %s", len(rows), exc)
+                    results = [exc] * len(rows)
+                else:
+                    log.warning("a batch of %d failed (%s); one by one", len(rows), exc)
+                    results = [await self._write_one(state.inserter, row) for row in rows]
+        finally:
+            if results is None:  # cancelled (shutdown): nobody waits for an answer forever
+                results = [RuntimeError("the intake stopped before the batch was stored")]
+                results *= len(rows)
+            self._settle(loop, state, batch, results)
+
+    def _after_write(
+        self,
+        task: asyncio.Task[None],
+        loop: asyncio.AbstractEventLoop,
+        state: _LoopState,
+        batch: _Pending,
+    ) -> None:
+        """A task cancelled before it ran never reached its own `finally`: answer for it."""
+        self._tasks.discard(task)
+        failed = RuntimeError("the intake stopped before the batch was stored")
+        self._settle(loop, state, batch, [failed] * len(batch))  # no-op when settled
 
     async def _write_one(self, inserter: AsyncInserter, row: NewDelivery) -> bool | Exception:
         try:
@@ -186,7 +207,10 @@ class InboxWriter:
         batch: _Pending,
         results: _Results,
     ) -> None:
-        """Answer each caller of the batch, then start the next batch."""
+        """Answer each caller of the batch, then start the next batch (once per batch)."""
+        if id(batch) not in state.unsettled:
+            return
+        state.unsettled.discard(id(batch))
         state.busy.difference_update(delivery.id for delivery, _ in batch)
         for (delivery, future), result in zip(batch, results, strict=True):
             if future.done():
