@@ -76,7 +76,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from bench.bench_intake import free_port, wait_up
-    from bench.bench_serve import bot_env, fresh_url, start, stop, write_bodies
+    from bench.bench_serve import bot_env, fresh_url, start, start_jira, stop, write_bodies
     from bot.inbox.db import open_store
 
     work = Path(tempfile.mkdtemp(prefix="uzibot-bench-kill-"))
@@ -86,20 +86,7 @@ def main() -> int:
         (line.split("\t", 1)[0], line.split("\t", 1)[1])
         for line in bodies_file.read_text().splitlines()
     ]
-    jira_port = free_port()
-    jira = start(
-        [
-            sys.executable,
-            "-m",
-            "bench.jira_server",
-            "--port",
-            str(jira_port),
-            "--seed",
-            str(bodies_file),
-        ],
-        dict(os.environ, PYTHONPATH=str(ROOT)),
-        ROOT,
-    )
+    jira, jira_port = start_jira(bodies_file)
     url = fresh_url(args, work, "kill")
     db = "PostgreSQL" if args.database_url else "SQLite"
     print(

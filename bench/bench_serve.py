@@ -81,6 +81,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+def start_jira(seed: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The sandbox Jira over HTTP (bench/jira_server.py) seeded with `seed`, and its port."""
+    from bench.bench_intake import free_port
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.jira_server", "--port", str(port), "--seed", str(seed)]
+    return start(cmd, dict(os.environ, PYTHONPATH=str(ROOT)), ROOT), port
+
+
 def counts(url: str) -> dict[str, int]:
     from bot.inbox.db import open_store
 
@@ -136,20 +145,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="uzibot-bench-serve-"))
     bodies = work / "bodies.tsv"
     size = write_bodies(bodies, args.requests)
-    jira_port = free_port()
-    jira = start(
-        [
-            sys.executable,
-            "-m",
-            "bench.jira_server",
-            "--port",
-            str(jira_port),
-            "--seed",
-            str(bodies),
-        ],
-        dict(os.environ, PYTHONPATH=str(ROOT)),
-        ROOT,
-    )
+    jira, jira_port = start_jira(bodies)
     layouts: list[tuple[str, list[str]]] = [
         ("bare endpoint", ["-m", "uvicorn", "bench.intake_server:bare_app", "--factory"]),
         ("uzibot serve", ["-m", "bot.cli.main", "serve", "--host", "127.0.0.1"]),

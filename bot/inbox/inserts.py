@@ -211,7 +211,7 @@ def spin_while_locked(raw: Any, write: Callable[[], T]) -> T:
             try:
                 return write()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not _is_busy(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.0005)
     finally:

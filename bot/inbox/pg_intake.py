@@ -21,42 +21,38 @@ from bot.inbox.inserts import (
 
 
 class AsyncInserter:
-    """Up to `size` connections of one event loop, opened on first use and kept."""
+    """The connections of one event loop, opened on first use and kept while healthy.
 
-    def __init__(self, conninfo: str, size: int) -> None:
+    The writer runs at most `POSTGRES_INTAKE_COMMITS` batches at once, so at most that many
+    connections are open.
+    """
+
+    def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
-        self.size = size
         self._idle: list[Any] = []
         self._open: list[Any] = []
 
     async def insert(self, rows: Sequence[NewDelivery], now: float) -> list[bool]:
         """Store the rows in one transaction; True where new. Raises (rolled back) on failure.
 
-        The caller limits how many batches run at once to `size`, so a connection is free. A
-        kept connection the server has dropped since (a restart, a failover, an idle-session
-        timeout) costs no batch: the batch is sent once more on a new connection (the
-        primary key makes a repeat harmless).
+        A kept connection the server has dropped since (a restart, a failover, an
+        idle-session timeout) costs no batch: the batch is sent once more on a new
+        connection (the primary key makes a repeat harmless).
         """
         reused = bool(self._idle)
         conn = self._idle.pop() if reused else await self._connect()
         try:
-            result = await _insert_batch(conn, rows, now)
+            return await self._insert_on(conn, rows, now)
         except Exception:
-            gone = conn.broken or conn.closed
-            self._release(conn)
-            if not (reused and gone):
+            if not (reused and (conn.broken or conn.closed)):
                 raise
-            conn = await self._connect()
-            try:
-                result = await _insert_batch(conn, rows, now)
-            finally:
-                self._release(conn)
-            return result
-        except BaseException:
+        return await self._insert_on(await self._connect(), rows, now)
+
+    async def _insert_on(self, conn: Any, rows: Sequence[NewDelivery], now: float) -> list[bool]:
+        try:
+            return await _insert_batch(conn, rows, now)
+        finally:
             self._release(conn)
-            raise
-        self._release(conn)
-        return result
 
     def _release(self, conn: Any) -> None:
         """Keep a connection that is idle and healthy; close any other."""
@@ -64,7 +60,7 @@ class AsyncInserter:
 
         if conn.broken or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
             self._forget(conn)
-        elif conn not in self._idle:
+        else:
             self._idle.append(conn)
 
     async def _connect(self) -> Any:

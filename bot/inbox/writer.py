@@ -102,7 +102,7 @@ class InboxWriter:
                 gone.inserter.close()
         state = _LoopState()
         if not self.inline:
-            state.inserter = AsyncInserter(self.store.postgres_conninfo(), self.writers)
+            state.inserter = AsyncInserter(self.store.postgres_conninfo())
         return state
 
     def close(self) -> None:
@@ -164,22 +164,17 @@ class InboxWriter:
         """
         assert state.inserter is not None  # made with the state on PostgreSQL
         rows = [delivery for delivery, _ in batch]
-        results: _Results | None = None
+        results: _Results
         try:
-            try:
-                results = list(await state.inserter.insert(rows, self.store.clock()))
-            except Exception as exc:
-                if len(rows) == 1 or is_outage(exc):
-                    log.error("could not store %d deliveries: %s", len(rows), exc)
-                    results = [exc] * len(rows)
-                else:
-                    log.warning("a batch of %d failed (%s); one by one", len(rows), exc)
-                    results = [await self._write_one(state.inserter, row) for row in rows]
-        finally:
-            if results is None:  # cancelled (shutdown): nobody waits for an answer forever
-                results = [RuntimeError("the intake stopped before the batch was stored")]
-                results *= len(rows)
-            self._settle(loop, state, batch, results)
+            results = list(await state.inserter.insert(rows, self.store.clock()))
+        except Exception as exc:
+            if len(rows) == 1 or is_outage(exc):
+                log.error("could not store %d deliveries: %s", len(rows), exc)
+                results = [exc] * len(rows)
+            else:
+                log.warning("a batch of %d failed (%s); one by one", len(rows), exc)
+                results = [await self._write_one(state.inserter, row) for row in rows]
+        self._settle(loop, state, batch, results)
 
     def _after_write(
         self,
@@ -188,7 +183,8 @@ class InboxWriter:
         state: _LoopState,
         batch: _Pending,
     ) -> None:
-        """A task cancelled before it ran never reached its own `finally`: answer for it."""
+        """A batch whose task ended without answering (cancelled at shutdown, before it ran or
+        while it waited on the server) gets an error, so nobody waits forever."""
         self._tasks.discard(task)
         failed = RuntimeError("the intake stopped before the batch was stored")
         self._settle(loop, state, batch, [failed] * len(batch))  # no-op when settled
