@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+if TYPE_CHECKING:
+    from bot.app import IntakeFront
 
-def real_app() -> FastAPI:
+
+def real_app() -> IntakeFront:
     """The real app from the environment's settings, without the worker (intake only)."""
     from bot.app import create_app
     from bot.settings import load_settings
@@ -55,7 +58,7 @@ class ThreadWorker:
         return bool(self.worker.is_alive())
 
 
-def thread_worker_app() -> FastAPI:
+def thread_worker_app() -> IntakeFront:
     """The real app with the worker as a thread beside the event loop (the old `serve`)."""
     from bot.app import create_app
     from bot.settings import load_settings

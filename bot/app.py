@@ -1,20 +1,25 @@
-"""The FastAPI app factory: intake endpoints, health, readiness and metrics."""
+"""The app factory: the intake endpoints, then FastAPI for health, readiness and metrics."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.inbox.writer import InboxWriter
 from bot.intake import (
     CHECKS,
+    Answer,
     IntakeConfig,
+    Receive,
+    Scope,
+    Send,
     automation_authenticator,
     jira_authenticator,
     receive,
@@ -22,6 +27,9 @@ from bot.intake import (
 from bot.metrics import WORKER_FAMILIES
 from bot.settings import Settings
 from bot.wiring import Services
+
+log = logging.getLogger("uzibot.intake")
+Endpoint = Callable[[Scope, Receive], Any]
 
 
 class WorkerRunner(Protocol):
@@ -37,9 +45,46 @@ class WorkerRunner(Protocol):
         """True while it runs and its loops beat."""
 
 
+class IntakeFront:
+    """ASGI: the webhook POSTs go straight to the intake; everything else to the FastAPI app.
+
+    Every delivery takes the intake path, and FastAPI's middleware stack, router and request
+    objects cost more per request than the intake's own work, so they are passed by. The
+    FastAPI app still runs the lifespan (the worker) and the other routes.
+    """
+
+    def __init__(self, app: FastAPI, endpoints: dict[str, Endpoint]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive_message: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope."""
+        endpoint = None
+        if scope["type"] == "http":
+            endpoint = self.endpoints.get(scope["path"].rstrip("/"))
+        if endpoint is None:
+            await self.app(scope, receive_message, send)
+        elif scope["method"] != "POST":
+            await Answer(405, {"status": "rejected", "error": "only POST"}).send(send, _ALLOW_POST)
+        else:
+            await self._serve(endpoint, scope, receive_message, send)
+
+    @staticmethod
+    async def _serve(endpoint: Endpoint, scope: Scope, receive_msg: Receive, send: Send) -> None:
+        try:
+            answer = await endpoint(scope, receive_msg)
+        except Exception:  # a bug, not the sender's fault: answered 500 and logged with its cause
+            log.exception("the intake failed on %s", scope["path"])
+            answer = Answer(500, {"status": "error", "error": "internal error"})
+        await answer.send(send)
+
+
+_ALLOW_POST = [(b"allow", b"POST")]
+
+
 def create_app(
     settings: Settings, services: Services, *, worker: WorkerRunner | None = None
-) -> FastAPI:
+) -> IntakeFront:
     """Build the HTTP app; `worker` is started and stopped with it and reported by /readyz."""
     cfg = IntakeConfig(
         writer=InboxWriter(services.store, settings.postgres_intake_commits),
@@ -66,19 +111,12 @@ def create_app(
 
     app = FastAPI(title="uzibot", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    async def jira_webhook(request: Request) -> Response:
-        return await receive(request, cfg, "jira", jira_auth, CHECKS["jira"])
+    async def jira_webhook(scope: Scope, receive_message: Receive) -> Answer:
+        return await receive(scope, receive_message, cfg, "jira", jira_auth, CHECKS["jira"])
 
-    async def automation_webhook(request: Request) -> Response:
-        return await receive(request, cfg, "automation", automation_auth, CHECKS["automation"])
-
-    # Plain Starlette routes: the intake reads the raw body itself (it must, to check the
-    # signature), so FastAPI's per-request dependency and validation machinery would only
-    # add cost to the path every delivery takes.
-    app.add_route("/webhooks/jira", jira_webhook, methods=["POST"], include_in_schema=False)
-    app.add_route(
-        "/webhooks/automation", automation_webhook, methods=["POST"], include_in_schema=False
-    )
+    async def automation_webhook(scope: Scope, receive_message: Receive) -> Answer:
+        check = CHECKS["automation"]
+        return await receive(scope, receive_message, cfg, "automation", automation_auth, check)
 
     add_health_routes(app, services, worker)
 
@@ -93,7 +131,9 @@ def create_app(
             body = services.metrics.render()
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return app
+    return IntakeFront(
+        app, {"/webhooks/jira": jira_webhook, "/webhooks/automation": automation_webhook}
+    )
 
 
 def add_health_routes(app: FastAPI, services: Services, worker: WorkerRunner | None) -> None:

@@ -1,17 +1,20 @@
-"""Webhook intake: bound the size, authenticate, parse, dedupe and store; answer in milliseconds."""
+"""Webhook intake: bound the size, authenticate, parse, dedupe and store; answer in milliseconds.
+
+Every delivery takes this path, so it is plain ASGI (bot/app.py routes the two webhook POSTs
+here before FastAPI): no request or response objects and no middleware stack, which cost
+the event loop more than the parse and the signature check together.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
 
 from bot.envelope import EnvelopeError, check_automation_payload, check_jira_envelope
 from bot.inbox.limits import row_problem, storable_id
@@ -22,14 +25,26 @@ from bot.signature import body_delivery_id, verify_shared_secret, verify_signatu
 
 log = logging.getLogger("uzibot.intake")
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = dict[str, str]
+
 MAX_NESTING = 100
 """Deepest array/object nesting accepted; Jira's own payloads (ADF included) stay far below."""
 AUTOMATION_WINDOW_SECONDS = 30.0
 """Identical Automation posts within this many seconds are one delivery."""
+_NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{")
+_JSON = [(b"content-type", b"application/json")]
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _Gone(Exception):
+    """The client disconnected before its body was complete."""
 
 
 @dataclass(frozen=True)
@@ -42,27 +57,57 @@ class IntakeConfig:
     webhook_secrets: Sequence[bytes]
     automation_secrets: Sequence[bytes]
     clock: Callable[[], float] = time.time
+    counters: dict[tuple[str, int], Any] = field(default_factory=dict)
+    """The intake counter's child per (endpoint, status), looked up once."""
 
 
-async def read_bounded(request: Request, limit: int) -> bytes:
+def header_map(scope: Scope) -> Headers:
+    """The request's headers by lower-case name (the first of repeated ones), as text."""
+    pairs = reversed(scope["headers"])  # so that the first of repeated names wins
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in pairs}
+
+
+async def read_bounded(headers: Headers, receive: Receive, limit: int) -> bytes:
     """Read the body, refusing (before reading it all) anything over `limit` bytes."""
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Gone
+        chunks += message.get("body", b"")
         if len(chunks) > limit:
             raise _TooLarge
-    return bytes(chunks)
+        if not message.get("more_body", False):
+            return bytes(chunks)
 
 
-def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any]) -> Response:
-    cfg.metrics.intake.labels(endpoint, str(status)).inc()
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+@dataclass(frozen=True)
+class Answer:
+    """A JSON response: status and body."""
+
+    status: int
+    body: dict[str, Any]
+
+    async def send(self, send: Send, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        """Send it as one ASGI response (with `extra` headers)."""
+        data = orjson.dumps(self.body)
+        headers = [*_JSON, (b"content-length", str(len(data)).encode()), *extra]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
 
 
-def _refuse(cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: Any) -> Response:
+def _answer(cfg: IntakeConfig, endpoint: str, status: int, body: dict[str, Any]) -> Answer:
+    counter = cfg.counters.get((endpoint, status))
+    if counter is None:
+        counter = cfg.counters[endpoint, status] = cfg.metrics.intake.labels(endpoint, str(status))
+    counter.inc()
+    return Answer(status, body)
+
+
+def _refuse(cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: Any) -> Answer:
     """Answer a delivery that is not stored, and log why (every refusal is logged).
 
     The reason may quote the sender's input: it is cut to 300 characters and logged as a
@@ -75,14 +120,23 @@ def _refuse(cfg: IntakeConfig, endpoint: str, status: int, error: str, **extra: 
 
 
 def too_deep(payload: Any, limit: int = MAX_NESTING) -> bool:
-    """True when arrays/objects nest deeper than `limit` (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(payload, 1)] if isinstance(payload, dict | list) else []
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node
+    """True when arrays/objects nest deeper than `limit` (level by level, without recursion).
+
+    Parsed JSON holds only dict, list, str, int, float, bool and None, so exact type checks
+    suffice; each container is visited once.
+    """
+    level = [payload] if type(payload) is dict or type(payload) is list else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        deeper = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
+        level = deeper
     return False
 
 
@@ -103,14 +157,14 @@ def parse_body(body: bytes) -> tuple[Any, int, str]:
             return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
         except (ValueError, UnicodeDecodeError):
             return None, 400, "body is not JSON"
-    # Counting brackets is cheap; only a body with many of them is walked.
-    if body.count(b"{") + body.count(b"[") > MAX_NESTING and too_deep(payload):
+    # Counting the opening brackets is cheap; only a body with many of them is walked.
+    if len(body.translate(None, _NOT_OPENERS)) > MAX_NESTING and too_deep(payload):
         return None, 422, f"the JSON nests deeper than {MAX_NESTING} levels"
     return payload, 0, ""
 
 
 def delivery_ids(
-    request: Request, body: bytes, endpoint: str, now: float
+    headers: Headers, body: bytes, endpoint: str, now: float
 ) -> tuple[str, tuple[str, float] | None]:
     """(the delivery id, the id an earlier identical delivery in the window would have).
 
@@ -119,7 +173,7 @@ def delivery_ids(
     the same body each time, so there the hash is per AUTOMATION_WINDOW_SECONDS: identical
     posts within the window are one delivery, a re-check after it runs again.
     """
-    header = (request.headers.get("x-atlassian-webhook-identifier") or "").strip()
+    header = (headers.get("x-atlassian-webhook-identifier") or "").strip()
     if header:
         return storable_id(header), None
     if endpoint != "automation":
@@ -133,22 +187,27 @@ def delivery_ids(
     )
 
 
+Authenticator = Callable[[Headers, bytes], bool]
+
+
 async def receive(
-    request: Request,
+    scope: Scope,
+    receive_message: Receive,
     cfg: IntakeConfig,
     endpoint: str,
-    authenticate: Callable[[Request, bytes], bool],
+    authenticate: Authenticator,
     check: Callable[[Any], tuple[str, str | None]],
-) -> Response:
+) -> Answer:
     """The shared intake pipeline; the endpoint supplies how to authenticate and parse."""
     started = time.perf_counter()
+    headers = header_map(scope)
     try:
-        body = await read_bounded(request, cfg.max_body_bytes)
+        body = await read_bounded(headers, receive_message, cfg.max_body_bytes)
     except _TooLarge:
         return _refuse(cfg, endpoint, 413, "body too large", limit=cfg.max_body_bytes)
-    except ClientDisconnect:  # gone (or cut off by the request timeout) before the body ended
+    except _Gone:  # gone (or cut off by the request timeout) before the body ended
         return _refuse(cfg, endpoint, 400, "the client left before the body was complete")
-    if not authenticate(request, body):
+    if not authenticate(headers, body):
         return _refuse(cfg, endpoint, 401, "bad signature")
     payload, status, why = parse_body(body)
     if status:
@@ -160,7 +219,7 @@ async def receive(
     problem = row_problem(event_name, issue_key)
     if problem is not None:
         return _refuse(cfg, endpoint, 422, problem)
-    delivery_id, seen_as = delivery_ids(request, body, endpoint, cfg.clock())
+    delivery_id, seen_as = delivery_ids(headers, body, endpoint, cfg.clock())
     try:
         stored = await cfg.writer.submit(
             NewDelivery(delivery_id, endpoint, event_name, issue_key, body, seen_as)
@@ -183,20 +242,20 @@ async def receive(
     return _answer(cfg, endpoint, 202, {"status": "accepted", "delivery": delivery_id})
 
 
-def jira_authenticator(cfg: IntakeConfig) -> Callable[[Request, bytes], bool]:
+def jira_authenticator(cfg: IntakeConfig) -> Authenticator:
     """Jira admin webhooks: `X-Hub-Signature: sha256=<hex>` over the raw body."""
 
-    def check(request: Request, body: bytes) -> bool:
-        return verify_signature(body, request.headers.get("x-hub-signature"), cfg.webhook_secrets)
+    def check(headers: Headers, body: bytes) -> bool:
+        return verify_signature(body, headers.get("x-hub-signature"), cfg.webhook_secrets)
 
     return check
 
 
-def automation_authenticator(cfg: IntakeConfig) -> Callable[[Request, bytes], bool]:
+def automation_authenticator(cfg: IntakeConfig) -> Authenticator:
     """Automation "Send web request": the secret in `X-Webhook-Secret`."""
 
-    def check(request: Request, _body: bytes) -> bool:
-        return verify_shared_secret(request.headers.get("x-webhook-secret"), cfg.automation_secrets)
+    def check(headers: Headers, _body: bytes) -> bool:
+        return verify_shared_secret(headers.get("x-webhook-secret"), cfg.automation_secrets)
 
     return check
 

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Mapping
 
 import httpx
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
 class AppClient:
     """`post`/`get` against the real app without a server (no lifespan, like a bare client)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     def post(

@@ -10,9 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-
-from bot.app import create_app
+from bot.app import IntakeFront, create_app
 from bot.inbox.store import Store
 from bot.settings import Settings, load_settings
 from bot.signature import sign
@@ -57,7 +55,7 @@ class Harness:
     fake: FakeJira
     settings: Settings
     services: Services
-    app: FastAPI
+    app: IntakeFront
     client: AppClient
     clock: Clock
     sleeps: list[float] = field(default_factory=list)

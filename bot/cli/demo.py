@@ -12,9 +12,8 @@ from typing import Any, TextIO
 
 import httpx
 import requests
-from fastapi import FastAPI
 
-from bot.app import create_app
+from bot.app import IntakeFront, create_app
 from bot.logs import redact_secrets
 from bot.sandbox.site import DEFAULT_BOT_ACCOUNT, JiraSandbox
 from bot.settings import Settings, load_settings
@@ -89,7 +88,7 @@ def run_demo(out: TextIO, *, log_level: str = "WARNING") -> int:
     return 0
 
 
-async def post_twice(app: FastAPI, name: str, payload: dict[str, Any]) -> str:
+async def post_twice(app: IntakeFront, name: str, payload: dict[str, Any]) -> str:
     """POST a signed delivery through the real app, then once more as Jira's retry would."""
     body = json.dumps(payload).encode()
     headers = {

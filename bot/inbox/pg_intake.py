@@ -11,13 +11,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.inbox.inserts import (
-    NewDelivery,
-    answers,
-    candidates,
-    insert_statements,
-    window_query,
+from bot.inbox.inserts import NewDelivery, answers, candidates, window_query
+
+UNNEST_INSERT = (
+    "INSERT INTO deliveries (id, source, event_name, issue_key, body, status, attempts, "
+    "received_at, next_attempt_at) "
+    "SELECT i, s, e, k, b, 'pending', 0, %b, %b "
+    "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::bytea[]) AS t(i, s, e, k, b) "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
+"""Every batch, whatever its size, in one statement of one text: psycopg converts it once and
+prepares it on the server after a few uses, so neither side parses SQL per batch (a VALUES
+list per batch size cost the event loop about a tenth of its time in query conversion)."""
+
+
+def unnest_params(rows: Sequence[NewDelivery], now: float) -> list[Any]:
+    """UNNEST_INSERT's parameters: the time twice, then one array per column."""
+    return [
+        now,
+        now,
+        [r.id for r in rows],
+        [r.source for r in rows],
+        [r.event_name for r in rows],
+        [r.issue_key for r in rows],
+        [r.body for r in rows],
+    ]
 
 
 class AsyncInserter:
@@ -86,24 +104,17 @@ class AsyncInserter:
 async def _insert_batch(conn: Any, rows: Sequence[NewDelivery], now: float) -> list[bool]:
     """The asynchronous twin of bot.inbox.inserts.insert_batch (the same statements).
 
-    The usual batch is one multi-row INSERT, which on an autocommit connection is its own
-    transaction: one round trip. Automation rows (a window SELECT first) and batches of
-    several statements run in an explicit transaction.
+    The usual batch is one INSERT, which on an autocommit connection is its own transaction:
+    one round trip. A batch with Automation rows (a window SELECT first) runs in an explicit
+    transaction.
     """
     query = window_query(rows, "%s")
     if query is None:
-        statements = insert_statements(candidates(rows, {}), now, "%s")
-        if len(statements) == 1:
-            async with conn.cursor() as cur:
-                await cur.execute(*statements[0])
-                return answers(rows, {r[0] for r in await cur.fetchall()})
+        async with conn.cursor() as cur:
+            await cur.execute(UNNEST_INSERT, unnest_params(candidates(rows, {}), now))
+            return answers(rows, {r[0] for r in await cur.fetchall()})
     async with conn.transaction(), conn.cursor() as cur:
-        seen: dict[str, float] = {}
-        if query is not None:
-            await cur.execute(*query)
-            seen = {r[0]: float(r[1]) for r in await cur.fetchall()}
-        inserted: set[str] = set()
-        for statement in insert_statements(candidates(rows, seen), now, "%s"):
-            await cur.execute(*statement)
-            inserted.update(r[0] for r in await cur.fetchall())
-    return answers(rows, inserted)
+        await cur.execute(*query)
+        seen = {r[0]: float(r[1]) for r in await cur.fetchall()}
+        await cur.execute(UNNEST_INSERT, unnest_params(candidates(rows, seen), now))
+        return answers(rows, {r[0] for r in await cur.fetchall()})
