@@ -88,6 +88,27 @@ def test_a_refused_row_in_a_batch_of_several_statements_fails_alone(tmp_path: Pa
         store.close()
 
 
+def test_a_large_mixed_batch_is_one_answer_per_row_on_both_stores(store: Store) -> None:
+    """Rows without an issue key, repeats, a row the store refuses and more rows than one
+    SQLite statement holds: each caller gets its own answer, and only the refused row fails."""
+    store.add_deliveries([NewDelivery("m-old", "jira", "jira:issue_created", "UZO-1", b"{}")])
+    count = ROWS_PER_STATEMENT + 200
+    rows = [
+        NewDelivery(f"m-{i}", "jira", "jira:issue_created", None if i % 3 else f"UZO-{i}", b"x")
+        for i in range(count)
+    ]
+    bad = count - 7
+    rows[bad] = NewDelivery("m-bad", "jira", "jira:issue_created", "UZO-\udcff", b"{}")
+    rows += [rows[0], NewDelivery("m-old", "jira", "jira:issue_created", "UZO-1", b"{}")]
+    answers = _submit_all(InboxWriter(store), rows)
+    assert isinstance(answers[bad], Unstorable)
+    assert answers[:bad] + answers[bad + 1 : count] == [True] * (count - 1)
+    assert answers[count:] == [False, False]  # a repeat within the batch, a stored id
+    assert store.counts() == {"pending": count}  # count - 1 new + m-old
+    stored = store.get("m-1")
+    assert stored is not None and stored.issue_key is None
+
+
 def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> threading.Thread:
     def hold() -> None:
         conn = sqlite3.connect(path)

@@ -4,7 +4,8 @@ SQLAlchemy's per-statement overhead was most of this path's cost, so it runs on 
 connection. On SQLite the intake writes on its event loop and never waits for the write
 lock (`insert_without_waiting`): when the worker process holds it, the batch is tried again
 a moment later, and the loop serves other requests meanwhile. PostgreSQL's intake writes are
-asynchronous (bot/inbox/pg_intake.py) and build the same statements here.
+asynchronous (bot/inbox/pg_intake.py, one fixed UNNEST statement) and share the rules here
+for what is new and what each caller is answered.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class AsyncInserter:
 
 
 async def _insert_batch(conn: Any, rows: Sequence[NewDelivery], now: float) -> list[bool]:
-    """The asynchronous twin of bot.inbox.inserts.insert_batch (the same statements).
+    """The asynchronous twin of bot.inbox.inserts.insert_batch: the same answers, one statement.
 
     The usual batch is one INSERT, which on an autocommit connection is its own transaction:
     one round trip. A batch with Automation rows (a window SELECT first) runs in an explicit
