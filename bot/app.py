@@ -61,7 +61,7 @@ class IntakeFront:
         """Serve one ASGI connection scope."""
         endpoint = None
         if scope["type"] == "http":
-            endpoint = self.endpoints.get(scope["path"].rstrip("/"))
+            endpoint = self.endpoints.get(route_path(scope).rstrip("/"))
         if endpoint is None:
             await self.app(scope, receive_message, send)
         elif scope["method"] != "POST":
@@ -80,6 +80,15 @@ class IntakeFront:
 
 
 _ALLOW_POST = [(b"allow", b"POST")]
+
+
+def route_path(scope: Scope) -> str:
+    """The path the routes see: without the root path (a proxy's prefix), as Starlette does."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
 
 
 def create_app(

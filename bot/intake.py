@@ -63,7 +63,7 @@ class IntakeConfig:
 
 def header_map(scope: Scope) -> Headers:
     """The request's headers by lower-case name (the first of repeated ones), as text."""
-    pairs = reversed(scope["headers"])  # so that the first of repeated names wins
+    pairs = reversed(list(scope["headers"]))  # so that the first of repeated names wins
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in pairs}
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
+
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def sign(body: bytes, secret: bytes) -> str:
@@ -23,10 +26,10 @@ def verify_signature(body: bytes, header: str | None, secrets: Sequence[bytes]) 
     method, _, received = header.strip().partition("=")
     if method.lower() != "sha256" or not received:
         return False
-    try:
-        received_bytes = bytes.fromhex(received.strip())
-    except ValueError:
-        return False
+    received = received.strip()
+    if not _SHA256_HEX.fullmatch(received):
+        return False  # 64 hex digits and nothing else (fromhex alone would skip whitespace)
+    received_bytes = bytes.fromhex(received)
     ok = False
     for secret in secrets:
         expected = hmac.digest(secret, body, "sha256")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 import pytest
 
 from bot import intake
+from bot.signature import sign
 from tests.fakejira import FakeJira
-from tests.harness import load_fixture, make_harness
+from tests.harness import NEW_SECRET, load_fixture, make_harness
 
 FIXTURE = "practice_change-abonneenummer-promedico"
 
@@ -35,6 +37,29 @@ def test_a_trailing_slash_reaches_the_same_endpoint(fake_jira: FakeJira, tmp_pat
     assert answer.json() == {"status": "accepted", "delivery": "slash-1"}
     assert answer.headers["content-type"] == "application/json"
     assert int(answer.headers["content-length"]) == len(answer.content)
+
+
+def test_behind_a_path_prefix_the_webhook_is_routed_without_it(
+    fake_jira: FakeJira, tmp_path: Path
+) -> None:
+    """uvicorn --root-path /bot puts the prefix into the path; routes match without it."""
+    h = make_harness(fake_jira, tmp_path)
+    body = json.dumps(load_fixture(FIXTURE)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-hub-signature", sign(body, NEW_SECRET.encode()).encode()),
+        (b"x-atlassian-webhook-identifier", b"prefixed-1"),
+    ]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/bot/webhooks/jira",
+        "root_path": "/bot",
+        "headers": headers,
+    }
+    sent = _call(h.app, scope, [{"type": "http.request", "body": body}])
+    assert sent[0]["status"] == 202
+    assert h.services.store.get("prefixed-1") is not None
 
 
 def test_the_other_routes_still_go_through_fastapi(fake_jira: FakeJira, tmp_path: Path) -> None:
@@ -82,27 +107,32 @@ def test_a_client_that_leaves_mid_body_gets_400_and_nothing_is_stored(
     fake_jira: FakeJira, tmp_path: Path
 ) -> None:
     h = make_harness(fake_jira, tmp_path)
-    sent: list[dict[str, Any]] = []
-    messages = iter(
-        [
-            {"type": "http.request", "body": b'{"webhookEvent"', "more_body": True},
-            {"type": "http.disconnect"},
-        ]
-    )
-
-    async def receive() -> dict[str, Any]:
-        return next(messages)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
     scope = {
         "type": "http",
         "method": "POST",
         "path": "/webhooks/jira",
         "headers": [(b"content-type", b"application/json")],
     }
-    asyncio.run(h.app(scope, receive, send))
+    messages = [
+        {"type": "http.request", "body": b'{"webhookEvent"', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent = _call(h.app, scope, messages)
     assert sent[0]["status"] == 400
     assert b"left before the body" in sent[1]["body"]
     assert h.services.store.counts() == {}
+
+
+def _call(app: Any, scope: dict[str, Any], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run one ASGI request scope with these receive messages; what the app sent."""
+    incoming = iter(messages)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent

@@ -23,6 +23,12 @@ def test_wrong_missing_or_malformed_signatures_are_refused() -> None:
     assert not verify_signature(BODY, "sha1=" + sign(BODY, b"new")[7:], secrets)
     assert not verify_signature(BODY, "sha256=", secrets)
     assert not verify_signature(BODY, sign(BODY, b"new"), [])
+    good = sign(BODY, b"new")
+    spaced = good[:20] + " " + good[20:]  # the right MAC, written with a space inside
+    assert not verify_signature(BODY, spaced, secrets)
+    assert not verify_signature(BODY, good[:-1] + "g", secrets)
+    assert not verify_signature(BODY, good + "00", secrets)
+    assert verify_signature(BODY, " " + good + " ", secrets)  # around it is trimmed, as before
 
 
 def test_shared_secret_header() -> None:
