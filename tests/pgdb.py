@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from bot.inbox.store import Store
 
 PG_ADMIN_URL = os.environ.get("UZIBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 CONNECT_TIMEOUT_SECONDS = 3
@@ -65,3 +71,26 @@ def fresh_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def open_test_store(
+    kind: str, tmp_path: Path, clock: Callable[[], float] = time.time
+) -> Iterator[Store]:
+    """An empty inbox store on SQLite (in `tmp_path`) or on a fresh PostgreSQL database
+    (`kind` "postgresql"), closed (and the database dropped) afterwards."""
+    from bot.inbox.db import open_store
+
+    if kind == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path / 'inbox.db'}", clock)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    with fresh_database() as url:
+        store = open_store(url, clock)
+        try:
+            yield store
+        finally:
+            store.close()

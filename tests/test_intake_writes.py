@@ -21,20 +21,19 @@ from bot.inbox.db import open_store
 from bot.inbox.inserts import ROWS_PER_STATEMENT, NewDelivery
 from bot.inbox.store import Store
 from bot.inbox.writer import InboxWriter, Unstorable
-from tests.pgdb import fresh_database
+from tests.pgdb import open_test_store
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'inbox.db'}")
+    with open_test_store(request.param, tmp_path) as s:
         yield s
-        s.close()
-    else:
-        with fresh_database() as url:
-            s = open_store(url)
-            yield s
-            s.close()
+
+
+@pytest.fixture
+def pg_store(tmp_path: Path) -> Iterator[Store]:
+    with open_test_store("postgresql", tmp_path) as s:
+        yield s
 
 
 def _submit_all(writer: InboxWriter, rows: list[NewDelivery]) -> list[bool | BaseException]:
@@ -175,55 +174,48 @@ def test_a_write_lock_held_past_the_limit_answers_unavailable(
         store.close()
 
 
-def test_a_cancelled_postgres_write_answers_its_callers_and_the_writer_goes_on() -> None:
-    with fresh_database() as url:
-        store = open_store(url)
+def test_a_cancelled_postgres_write_answers_its_callers_and_the_writer_goes_on(
+    pg_store: Store,
+) -> None:
+    writer = InboxWriter(pg_store)
+
+    async def run() -> tuple[BaseException | bool, bool]:
+        first = asyncio.ensure_future(
+            writer.submit(NewDelivery("c-1", "jira", "e", "UZO-1", b"{}"))
+        )
+        await asyncio.sleep(0)  # the batch's task starts
+        await asyncio.sleep(0)
+        for task in list(writer._tasks):
+            task.cancel()
         try:
-            writer = InboxWriter(store)
+            outcome: BaseException | bool = await first
+        except Exception as exc:
+            outcome = exc
+        later = await writer.submit(NewDelivery("c-2", "jira", "e", "UZO-2", b"{}"))
+        return outcome, later
 
-            async def run() -> tuple[BaseException | bool, bool]:
-                first = asyncio.ensure_future(
-                    writer.submit(NewDelivery("c-1", "jira", "e", "UZO-1", b"{}"))
-                )
-                await asyncio.sleep(0)  # the batch's task starts
-                await asyncio.sleep(0)
-                for task in list(writer._tasks):
-                    task.cancel()
-                try:
-                    outcome: BaseException | bool = await first
-                except Exception as exc:
-                    outcome = exc
-                later = await writer.submit(NewDelivery("c-2", "jira", "e", "UZO-2", b"{}"))
-                return outcome, later
-
-            outcome, later = asyncio.run(asyncio.wait_for(run(), 30))
-            assert isinstance(outcome, RuntimeError) or outcome is True
-            assert later is True  # the writer was not left stuck
-        finally:
-            store.close()
+    outcome, later = asyncio.run(asyncio.wait_for(run(), 30))
+    assert isinstance(outcome, RuntimeError) or outcome is True
+    assert later is True  # the writer was not left stuck
 
 
-def test_a_postgres_connection_the_server_dropped_costs_no_delivery() -> None:
+def test_a_postgres_connection_the_server_dropped_costs_no_delivery(pg_store: Store) -> None:
     import psycopg
 
-    with fresh_database() as url:
-        store = open_store(url)
-        try:
-            writer = InboxWriter(store)
+    writer = InboxWriter(pg_store)
+    conninfo = pg_store.postgres_conninfo()
+    name = pg_store.engine.url.database
 
-            async def run() -> list[bool]:
-                first = await writer.submit(NewDelivery("p-1", "jira", "e", "UZO-1", b"{}"))
-                name = url.rsplit("/", 1)[1]
-                async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
-                    await admin.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = %s AND pid <> pg_backend_pid()",
-                        (name,),
-                    )
-                second = await writer.submit(NewDelivery("p-2", "jira", "e", "UZO-2", b"{}"))
-                return [first, second]
+    async def run() -> list[bool]:
+        first = await writer.submit(NewDelivery("p-1", "jira", "e", "UZO-1", b"{}"))
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as admin:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        second = await writer.submit(NewDelivery("p-2", "jira", "e", "UZO-2", b"{}"))
+        return [first, second]
 
-            assert asyncio.run(run()) == [True, True]
-            assert store.counts() == {"pending": 2}
-        finally:
-            store.close()
+    assert asyncio.run(run()) == [True, True]
+    assert pg_store.counts() == {"pending": 2}

@@ -14,23 +14,15 @@ from bot.certs.registry import (
     record_certificates,
     record_practice_facts,
 )
-from bot.inbox.db import open_store
 from bot.inbox.store import Store
 from bot.plan import CertificateRecord
-from tests.pgdb import fresh_database
+from tests.pgdb import open_test_store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    with open_test_store(request.param, tmp_path) as s:
         yield s
-        s.close()
-        return
-    with fresh_database() as url:
-        s = open_store(url)
-        yield s
-        s.close()
 
 
 def rec(fp: str, not_after: str, **kw: str | None) -> CertificateRecord:

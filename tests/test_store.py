@@ -12,7 +12,7 @@ from bot.inbox import schema
 from bot.inbox.db import open_store
 from bot.inbox.pause import DatabasePauseBoard
 from bot.inbox.store import Store
-from tests.pgdb import fresh_database
+from tests.pgdb import fresh_database, open_test_store
 
 
 class Clock:
@@ -25,16 +25,8 @@ class Clock:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    clock = Clock()
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'inbox.db'}", clock)
+    with open_test_store(request.param, tmp_path, Clock()) as s:
         yield s
-        s.close()
-    else:
-        with fresh_database() as url:
-            s = open_store(url, clock)
-            yield s
-            s.close()
 
 
 def test_a_delivery_id_is_stored_once(store: Store) -> None:
