@@ -55,8 +55,9 @@ def is_outage(exc: BaseException) -> bool:
 
 
 def is_row_error(exc: BaseException) -> bool:
-    """True when the store refused the data itself (too long, NUL, bad Unicode)."""
-    return bool({cls.__name__ for cls in type(exc).__mro__} & _ROW_ERRORS)
+    """True when the store refused the data itself (too long, NUL, bad Unicode), not an outage."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & _ROW_ERRORS) and not is_outage(exc)
 
 
 def window_query(rows: Sequence[NewDelivery], mark: str) -> tuple[str, list[str]] | None:
@@ -174,13 +175,13 @@ def insert_without_waiting(
             try:
                 inserted |= _insert(cur, chunk, now, "?")
             except Exception as exc:
-                if is_outage(exc) or not is_row_error(exc):
+                if not is_row_error(exc):
                     raise
                 for row in chunk:  # SQLite undid only the failed statement
                     try:
                         inserted |= _insert(cur, [row], now, "?")
                     except Exception as row_exc:
-                        if is_outage(row_exc) or not is_row_error(row_exc):
+                        if not is_row_error(row_exc):
                             raise
                         failed[row.id] = row_exc
         cur.close()

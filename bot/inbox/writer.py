@@ -220,6 +220,6 @@ class InboxWriter:
 
 def _outcome(delivery: NewDelivery, exc: Exception) -> Exception:
     """A row whose data the store refused becomes Unstorable (422); anything else stays (503)."""
-    if is_row_error(exc) and not is_outage(exc):
+    if is_row_error(exc):
         return Unstorable(f"the inbox refused delivery {delivery.id}: {exc}")
     return exc
